@@ -1,0 +1,1 @@
+"""Shared audio front end and model-artifact loader (no TensorFlow here)."""

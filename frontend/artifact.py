@@ -1,0 +1,160 @@
+"""The exported model folder: its layout, and a loader that refuses a mismatched one.
+
+Layout (an NVIDIA Triton model repository entry, plus the product's metadata)::
+
+    models/<name>/
+        config.pbtxt            Triton: platform onnxruntime_onnx, inputs/outputs, dynamic batching
+        <version>/model.onnx    input "mel" [N, 187, 96, 1]; one softmax output per task
+        labels.json             {"tasks": {task: [{"id": ..., "name": ...}, ...]}}
+        frontend.json           the FRONTEND_PARAMS the model was trained with
+        training_config.json    the full training configuration
+        metrics.json            measured evaluation metrics
+        README.md               model card
+
+Nothing here imports TensorFlow: the service and the training side both use it.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from frontend.audio import FRONTEND_PARAMS
+
+ONNX_FILENAME = "model.onnx"
+INPUT_NAME = "mel"
+LABELS_FILE = "labels.json"
+FRONTEND_FILE = "frontend.json"
+TRAINING_CONFIG_FILE = "training_config.json"
+METRICS_FILE = "metrics.json"
+TRITON_CONFIG_FILE = "config.pbtxt"
+CARD_FILE = "README.md"
+
+
+class ArtifactError(RuntimeError):
+    """The model folder is missing, incomplete, corrupt or made for another front end."""
+
+
+@dataclass(frozen=True)
+class Label:
+    id: str
+    name: str
+
+
+@dataclass(frozen=True)
+class Artifact:
+    """A model folder, read and checked; ``tasks`` keeps the order of the ONNX outputs."""
+
+    name: str
+    version: int
+    root: Path
+    onnx_path: Path
+    labels: dict[str, list[Label]]
+    frontend: dict[str, Any]
+    metrics: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def tasks(self) -> list[str]:
+        return list(self.labels)
+
+
+def _read_json(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as e:
+        raise ArtifactError(f"{path}: missing") from e
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise ArtifactError(f"{path}: not readable JSON ({e})") from e
+
+
+def resolve_model_dir(path: Path) -> Path:
+    """Accept a model folder, or a repository folder holding exactly one model."""
+    if (path / TRITON_CONFIG_FILE).is_file() or (path / LABELS_FILE).is_file():
+        return path
+    if not path.is_dir():
+        raise ArtifactError(f"{path}: model folder does not exist")
+    candidates = sorted(p for p in path.iterdir() if (p / LABELS_FILE).is_file())
+    if len(candidates) != 1:
+        found = ", ".join(p.name for p in candidates) or "none"
+        raise ArtifactError(f"{path}: expected one model folder with {LABELS_FILE}, found {found}")
+    return candidates[0]
+
+
+def available_versions(model_dir: Path) -> list[int]:
+    """Numbered subfolders that hold a model.onnx, ascending."""
+    return sorted(
+        int(p.name) for p in model_dir.iterdir() if p.name.isdigit() and (p / ONNX_FILENAME).is_file()
+    )
+
+
+def frontend_mismatches(params: dict[str, Any]) -> list[str]:
+    """Differences between an artifact's front-end parameters and this code's, as text."""
+    problems = []
+    for key, expected in FRONTEND_PARAMS.items():
+        got = params.get(key)
+        same = (
+            isinstance(got, int | float)
+            and isinstance(expected, int | float)
+            and math.isclose(float(got), float(expected))
+        ) or got == expected
+        if not same:
+            problems.append(f"{key}: artifact has {got!r}, code has {expected!r}")
+    problems += [f"{key}: unknown to this code" for key in params.keys() - FRONTEND_PARAMS.keys()]
+    return problems
+
+
+def _parse_labels(path: Path) -> dict[str, list[Label]]:
+    raw = _read_json(path)
+    try:
+        tasks = raw["tasks"]
+        labels = {
+            str(task): [Label(id=str(item["id"]), name=str(item["name"])) for item in items]
+            for task, items in tasks.items()
+        }
+    except (KeyError, TypeError, AttributeError) as e:
+        raise ArtifactError(f"{path}: expected {{'tasks': {{task: [{{id, name}}]}}}} ({e!r})") from e
+    if not labels or any(not items for items in labels.values()):
+        raise ArtifactError(f"{path}: every task needs at least one label")
+    return labels
+
+
+def load_artifact(path: Path | str, *, version: int | None = None) -> Artifact:
+    """Read and check a model folder.
+
+    Args:
+        path: the model folder, or a folder holding exactly one model folder.
+        version: which numbered subfolder to use; ``None`` takes the highest.
+
+    Raises:
+        ArtifactError: naming the file and what is wrong with it.
+    """
+    model_dir = resolve_model_dir(Path(path))
+    versions = available_versions(model_dir)
+    if not versions:
+        raise ArtifactError(f"{model_dir}: no <version>/{ONNX_FILENAME} found")
+    if version is None:
+        version = versions[-1]
+    elif version not in versions:
+        raise ArtifactError(f"{model_dir}: version {version} not found (have {versions})")
+    frontend_path = model_dir / FRONTEND_FILE
+    frontend = _read_json(frontend_path)
+    if not isinstance(frontend, dict):
+        raise ArtifactError(f"{frontend_path}: expected a JSON object")
+    mismatches = frontend_mismatches(frontend)
+    if mismatches:
+        raise ArtifactError(
+            f"{frontend_path}: model was made for another audio front end: " + "; ".join(mismatches)
+        )
+    metrics_path = model_dir / METRICS_FILE
+    return Artifact(
+        name=model_dir.name,
+        version=version,
+        root=model_dir,
+        onnx_path=model_dir / str(version) / ONNX_FILENAME,
+        labels=_parse_labels(model_dir / LABELS_FILE),
+        frontend=frontend,
+        metrics=_read_json(metrics_path) if metrics_path.is_file() else {},
+    )

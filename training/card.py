@@ -1,0 +1,54 @@
+"""The short model card written beside an exported model."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from frontend.audio import FRONTEND_PARAMS
+
+
+def _metrics_table(metrics: dict[str, Any]) -> str:
+    tasks = metrics.get("tasks", {})
+    if not tasks:
+        return "No evaluation metrics were recorded for this export.\n"
+    rows = ["| task | level | AUC-ROC | AUC-PR | top-1 | macro-F1 |", "|---|---|---|---|---|---|"]
+    for task, levels in tasks.items():
+        for level, m in levels.items():
+            cells = ["n/a" if m.get(k) is None else f"{m[k]:.3f}" for k in ("auc_roc", "auc_pr", "top1", "macro_f1")]
+            rows.append(f"| {task} | {level} | " + " | ".join(cells) + " |")
+    n_songs = metrics.get("n_songs", "?")
+    return f"Measured on {n_songs} held-out {metrics.get('split', 'test')} songs:\n\n" + "\n".join(rows) + "\n"
+
+
+def model_card(
+    name: str, version: int, labels: dict[str, list[str]], config: dict[str, Any], metrics: dict[str, Any]
+) -> str:
+    """Markdown: what the model is, what it knows, how it was trained and how well it does."""
+    export = metrics.get("export", {})
+    notes = config.get("notes", {})
+    label_lines = "\n".join(f"- `{t}`: {len(v)} classes: {', '.join(v)}" for t, v in labels.items())
+    return f"""# Model card: {name} (version {version})
+
+Multitask CNN after Singh & Biswas, *Multitask Learning based Deep Learning Model for Music Artist
+and Language Recognition*: five Conv2D blocks (32, 64, 128, 64, 32 channels) on 3-second log-mel
+segments (187 frames x 96 bands), one softmax head per task. Song-level predictions average the
+segment probabilities.
+
+## What it knows
+{label_lines}
+
+It can only name these labels: any other performer is mapped to the nearest known one.
+
+## Training
+- data: {notes.get("data", "not recorded")}
+- tasks {config.get("tasks")}, alpha {config.get("alpha")} (None = N_first / N_second), Adam lr
+  {config.get("learning_rate")}, batch {config.get("batch_size")}, at most {config.get("segments_per_song")}
+  segments per song per epoch, early stopping (patience {config.get("patience")}), seed {config.get("seed")}
+- parameters: {export.get("params", "?")}; ONNX opset {export.get("onnx_opset", "?")}, max |ONNX - Keras|
+  on a random batch: {export.get("parity_max_abs_diff", "?")}
+
+## Metrics
+{_metrics_table(metrics)}
+## Front end
+{", ".join(f"{k}={v}" for k, v in FRONTEND_PARAMS.items())}
+"""

@@ -1,0 +1,85 @@
+"""A catalog of labelled songs, read from the paper's folder layout or from a CSV manifest.
+
+Folder layout: ``<root>/<language>/<artist>/<song>.<ext>``.
+CSV manifest: columns ``path,artist,language`` at least (paths relative to the CSV's folder);
+any further column is kept as a label that may stand in for a task (e.g. ``soundtrack``), and an
+optional ``group`` column keeps related songs (a remaster and its original) in one split.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+AUDIO_EXTENSIONS = frozenset({".wav", ".flac", ".ogg", ".oga", ".opus", ".mp3"})
+REQUIRED_COLUMNS = ("path", "artist", "language")
+
+
+@dataclass(frozen=True)
+class Song:
+    """One audio file and its labels; ``song_id`` is stable across runs (a hash of the path)."""
+
+    song_id: str
+    path: Path
+    labels: dict[str, str]
+    group: str
+
+
+def song_id_for(relative_path: str) -> str:
+    return hashlib.sha1(relative_path.encode("utf-8")).hexdigest()[:16]
+
+
+def _from_folder(root: Path) -> list[Song]:
+    songs = []
+    for path in sorted(root.glob("*/*/*")):
+        if path.suffix.lower() not in AUDIO_EXTENSIONS or not path.is_file():
+            continue
+        rel = path.relative_to(root).as_posix()
+        language, artist = path.parent.parent.name, path.parent.name
+        sid = song_id_for(rel)
+        songs.append(Song(sid, path, {"artist": artist, "language": language}, group=sid))
+    return songs
+
+
+def _from_csv(manifest: Path) -> list[Song]:
+    with manifest.open(newline="", encoding="utf-8") as f:
+        reader = csv.DictReader(f)
+        missing = [c for c in REQUIRED_COLUMNS if c not in (reader.fieldnames or [])]
+        if missing:
+            raise ValueError(f"{manifest}: missing column(s) {missing}; found {reader.fieldnames}")
+        songs = []
+        for line, row in enumerate(reader, start=2):
+            rel = (row.pop("path") or "").strip()
+            if not rel:
+                raise ValueError(f"{manifest}:{line}: empty path")
+            sid = song_id_for(rel)
+            group = (row.pop("group", None) or "").strip() or sid
+            labels = {k: (v or "").strip() for k, v in row.items() if k is not None}
+            empty = [t for t in REQUIRED_COLUMNS[1:] if not labels[t]]
+            if empty:
+                raise ValueError(f"{manifest}:{line}: empty label(s) {empty} for {rel!r}")
+            songs.append(Song(sid, manifest.parent / rel, labels, group))
+    return songs
+
+
+def load_catalog(source: Path | str) -> list[Song]:
+    """Read a catalog from a folder (``<language>/<artist>/<song>``) or a CSV manifest.
+
+    Raises:
+        ValueError: no songs, a missing column, an empty label, or a duplicated path.
+    """
+    source = Path(source)
+    if source.is_dir():
+        songs = _from_folder(source)
+    elif source.is_file() and source.suffix.lower() == ".csv":
+        songs = _from_csv(source)
+    else:
+        raise ValueError(f"{source}: expected a folder <language>/<artist>/<song> or a .csv manifest")
+    if not songs:
+        raise ValueError(f"{source}: no audio files found")
+    ids = [s.song_id for s in songs]
+    if len(set(ids)) != len(ids):
+        raise ValueError(f"{source}: the same path is listed more than once")
+    return songs

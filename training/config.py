@@ -1,0 +1,69 @@
+"""Training configuration: one dataclass, saved beside every run's weights."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from frontend.audio import SEGMENT_FRAMES
+
+
+@dataclass
+class TrainConfig:
+    # Output heads, primary first. ("artist",) alone is the single-task baseline (same trunk).
+    tasks: tuple[str, ...] = ("artist", "language")
+    # Weight of the second task's loss, L = L_first + alpha * L_second. None = the paper's
+    # N_first / N_second, which balances the heads' cross-entropy scales (log N grows with N).
+    alpha: float | None = None
+    # Paper: Adam with learning rate 1e-3 and mini-batches of 32.
+    learning_rate: float = 1e-3
+    batch_size: int = 32
+    # An upper bound; early stopping on validation loss (best weights restored) decides.
+    epochs: int = 40
+    patience: int = 6
+    # Fixes the split, weight init, sampling and dropout masks.
+    seed: int = 0
+    # Paper-style sampling: at most this many 3 s segments per song in each training epoch
+    # (the paper took two 1-minute excerpts = 40 segments), redrawn every epoch. None = all.
+    segments_per_song: int | None = 40
+    # Hop between training segment starts, in mel frames; SEGMENT_FRAMES = no overlap.
+    hop_frames: int = SEGMENT_FRAMES
+    # At most this many validation segments per song (evenly spaced), to keep validation cheap.
+    val_segments_per_song: int | None = 20
+    # Stratify the song split by this label.
+    stratify: str = "artist"
+    # Extra metadata (dataset name, protocol) carried into the artifact.
+    notes: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.tasks = tuple(self.tasks)
+        if not self.tasks or len(self.tasks) > 2:
+            raise ValueError(f"tasks must name one or two label columns, got {self.tasks}")
+        if self.alpha is not None and self.alpha < 0:
+            raise ValueError(f"alpha must be >= 0, got {self.alpha}")
+        if self.batch_size < 1 or self.epochs < 1:
+            raise ValueError(f"batch_size and epochs must be >= 1, got {self.batch_size}, {self.epochs}")
+
+    def loss_weights(self, n_classes: dict[str, int]) -> dict[str, float]:
+        """Per-head loss weight: 1 for the first task, alpha for the second."""
+        first, *rest = self.tasks
+        weights = {first: 1.0}
+        for task in rest:
+            weights[task] = self.alpha if self.alpha is not None else n_classes[first] / n_classes[task]
+        return weights
+
+    def to_json(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["tasks"] = list(self.tasks)
+        return d
+
+    def save(self, path: Path) -> None:
+        path.write_text(json.dumps(self.to_json(), indent=2, sort_keys=True), encoding="utf-8")
+
+    @classmethod
+    def load(cls, path: Path) -> TrainConfig:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in raw.items() if k in known})

@@ -1,0 +1,99 @@
+"""Segments from the mel cache: label spaces, per-epoch sampling and the tf.data pipeline."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from frontend.audio import N_MELS, SEGMENT_FRAMES
+from training.catalog import Song
+from training.prepare import mel_path
+
+LabelSpace = dict[str, list[str]]  # task -> class names, index = output unit
+
+
+def label_space(songs: list[Song], tasks: tuple[str, ...]) -> LabelSpace:
+    """Sorted class names per task, over every song (so test-only classes still have an index)."""
+    missing = [t for t in tasks if any(t not in s.labels for s in songs)]
+    if missing:
+        raise ValueError(f"task column(s) {missing} not in the catalog; have {sorted(songs[0].labels)}")
+    return {t: sorted({s.labels[t] for s in songs}) for t in tasks}
+
+
+@dataclass
+class SongMels:
+    """The cached log-mels of some songs and their integer labels."""
+
+    songs: list[Song]
+    mels: list[np.ndarray]  # each (n_frames, N_MELS), n_frames >= SEGMENT_FRAMES
+    labels: dict[str, np.ndarray]  # task -> (n_songs,) int
+
+    @classmethod
+    def load(cls, cache_dir: Path, songs: list[Song], space: LabelSpace) -> SongMels:
+        mels = []
+        for s in songs:
+            mel = np.load(mel_path(cache_dir, s.song_id))
+            if mel.shape[0] < SEGMENT_FRAMES:
+                mel = np.pad(mel, ((0, SEGMENT_FRAMES - mel.shape[0]), (0, 0)))
+            mels.append(mel)
+        labels = {t: np.array([names.index(s.labels[t]) for s in songs]) for t, names in space.items()}
+        return cls(songs, mels, labels)
+
+    def starts(self, hop_frames: int) -> list[np.ndarray]:
+        """Possible segment start frames of each song."""
+        return [np.arange(0, m.shape[0] - SEGMENT_FRAMES + 1, hop_frames) for m in self.mels]
+
+    def gather(self, song_idx: np.ndarray, start: np.ndarray) -> np.ndarray:
+        """Segments ``(n, SEGMENT_FRAMES, N_MELS, 1)`` at the given (song, start frame) pairs."""
+        out = np.empty((len(song_idx), SEGMENT_FRAMES, N_MELS, 1), dtype=np.float32)
+        for i, (s, t) in enumerate(zip(song_idx, start, strict=True)):
+            out[i, :, :, 0] = self.mels[s][t : t + SEGMENT_FRAMES]
+        return out
+
+
+def evenly_spaced(
+    songs: SongMels, *, hop_frames: int, per_song: int | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Deterministic (song index, start frame) pairs: all segments, or ``per_song`` evenly spaced."""
+    pairs_s, pairs_t = [], []
+    for i, starts in enumerate(songs.starts(hop_frames)):
+        if per_song is not None and len(starts) > per_song:
+            starts = starts[np.linspace(0, len(starts) - 1, per_song).round().astype(int)]
+        pairs_s.append(np.full(len(starts), i))
+        pairs_t.append(starts)
+    return np.concatenate(pairs_s), np.concatenate(pairs_t)
+
+
+def sample_epoch(
+    songs: SongMels, *, hop_frames: int, per_song: int | None, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
+    """Shuffled (song index, start frame) pairs for one epoch, at most ``per_song`` per song."""
+    pairs_s, pairs_t = [], []
+    for i, starts in enumerate(songs.starts(hop_frames)):
+        if per_song is not None and len(starts) > per_song:
+            starts = rng.choice(starts, size=per_song, replace=False)
+        pairs_s.append(np.full(len(starts), i))
+        pairs_t.append(starts)
+    s, t = np.concatenate(pairs_s), np.concatenate(pairs_t)
+    order = rng.permutation(len(s))
+    return s[order], t[order]
+
+
+def epoch_batches(
+    songs: SongMels, *, hop_frames: int, per_song: int | None, batch_size: int, seed: int
+) -> Iterator[tuple[np.ndarray, dict[str, np.ndarray]]]:
+    """Endless batches ``(x, {task: y})``; every pass over the songs draws new segments."""
+    rng = np.random.default_rng(seed)
+    while True:
+        s, t = sample_epoch(songs, hop_frames=hop_frames, per_song=per_song, rng=rng)
+        for b in range(0, len(s), batch_size):
+            bs, bt = s[b : b + batch_size], t[b : b + batch_size]
+            yield songs.gather(bs, bt), {task: y[bs] for task, y in songs.labels.items()}
+
+
+def steps_per_epoch(songs: SongMels, *, hop_frames: int, per_song: int | None, batch_size: int) -> int:
+    n = sum(min(len(st), per_song) if per_song else len(st) for st in songs.starts(hop_frames))
+    return max(1, -(-n // batch_size))

@@ -1,0 +1,104 @@
+"""Evaluate a run on its test songs: segment level (as the paper) and song level.
+
+Writes ``<run>/eval/metrics.json``, ``metrics.md`` and PNG plots (ROC and PR curves,
+confusion matrices, training curves).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from frontend.audio import SEGMENT_FRAMES
+from training.dataset import LabelSpace, SongMels, evenly_spaced
+from training.metrics import METRIC_NAMES, classification_metrics, song_level
+from training.plots import plot_confusion, plot_curves, plot_history
+
+Predictor = Callable[[np.ndarray], dict[str, np.ndarray]]  # (n,187,96,1) -> {task: (n, C)}
+LEVELS = ("segment", "song")
+
+
+def evaluate_predictor(
+    predict: Predictor, mels: SongMels, space: LabelSpace, *, batch_size: int = 256
+) -> tuple[dict[str, Any], dict[str, dict[str, np.ndarray]]]:
+    """Metrics of ``predict`` on every non-overlapping segment of ``mels``' songs.
+
+    Returns:
+        ``(metrics, probs)`` where ``metrics[task][level]`` is a
+        :func:`classification_metrics` dict and ``probs[task][level]`` the probabilities.
+    """
+    s, t = evenly_spaced(mels, hop_frames=SEGMENT_FRAMES, per_song=None)
+    chunks = [predict(mels.gather(s[i : i + batch_size], t[i : i + batch_size])) for i in range(0, len(s), batch_size)]
+    metrics: dict[str, Any] = {}
+    probs: dict[str, dict[str, np.ndarray]] = {}
+    for task, names in space.items():
+        seg = np.concatenate([c[task] for c in chunks])
+        song = song_level(s, seg)
+        y_song = mels.labels[task]
+        probs[task] = {"segment": seg, "song": song}
+        metrics[task] = {
+            "segment": classification_metrics(y_song[s], seg, names),
+            "song": classification_metrics(y_song, song, names),
+        }
+    return metrics, probs
+
+
+def markdown_table(metrics: dict[str, Any]) -> str:
+    """One row per task and level, one column per metric."""
+    lines = ["| task | level | " + " | ".join(METRIC_NAMES) + " | n |", "|---|---|" + "---|" * (len(METRIC_NAMES) + 1)]
+    for task, levels in metrics.items():
+        for level in LEVELS:
+            m = levels[level]
+            cells = ["n/a" if m[k] is None else f"{m[k]:.3f}" for k in METRIC_NAMES]
+            lines.append(f"| {task} | {level} | " + " | ".join(cells) + f" | {m['n']} |")
+    return "\n".join(lines) + "\n"
+
+
+def write_report(
+    out_dir: Path,
+    metrics: dict[str, Any],
+    probs: dict[str, dict[str, np.ndarray]],
+    mels: SongMels,
+    space: LabelSpace,
+    *,
+    history_csv: Path | None = None,
+) -> None:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / "metrics.json").write_text(json.dumps(metrics, indent=2), encoding="utf-8")
+    (out_dir / "metrics.md").write_text(markdown_table(metrics), encoding="utf-8")
+    s, _ = evenly_spaced(mels, hop_frames=SEGMENT_FRAMES, per_song=None)
+    for task, names in space.items():
+        y_song = mels.labels[task]
+        plot_curves(y_song[s], probs[task]["segment"], names, out_dir / f"curves_{task}_segment.png", title=f"{task}, segments")
+        plot_confusion(y_song, probs[task]["song"].argmax(1), names, out_dir / f"confusion_{task}_song.png", title=f"{task}, songs")
+    if history_csv is not None and history_csv.is_file():
+        plot_history(history_csv, out_dir / "training_curves.png")
+
+
+def evaluate_run(run_dir: Path, cache_dir: Path, *, split: str = "test", write: bool = True) -> dict[str, Any]:
+    """Evaluate the Keras model of ``run_dir`` on the songs of ``split``."""
+    import keras
+
+    from training.train import HISTORY_FILE, MODEL_FILE, SPLIT_FILE, read_labels, songs_by_split
+
+    space = read_labels(run_dir)
+    songs = songs_by_split(cache_dir, run_dir / SPLIT_FILE)[split]
+    if not songs:
+        raise ValueError(f"{run_dir / SPLIT_FILE}: no {split} songs")
+    mels = SongMels.load(cache_dir, songs, space)
+    model = keras.saving.load_model(run_dir / MODEL_FILE)
+
+    def predict(x: np.ndarray) -> dict[str, np.ndarray]:
+        out = model.predict_on_batch(x)
+        return {t: np.asarray(out[t]) for t in space}
+
+    metrics, probs = evaluate_predictor(predict, mels, space)
+    metrics = {"split": split, "n_songs": len(songs), "tasks": metrics}
+    if write:
+        write_report(run_dir / "eval", metrics["tasks"], probs, mels, space, history_csv=run_dir / HISTORY_FILE)
+        (run_dir / "eval" / "metrics.json").write_text(json.dumps(metrics, indent=2), encoding="utf-8")
+    return metrics

@@ -1,0 +1,38 @@
+"""The paper's network: a 5-block CNN trunk with one softmax head per task."""
+
+from __future__ import annotations
+
+import keras
+
+from frontend.artifact import INPUT_NAME
+from frontend.audio import INPUT_SHAPE
+
+TRUNK_CHANNELS = (32, 64, 128, 64, 32)  # Singh & Biswas, Fig. 2
+DROPOUT = 0.25
+
+
+def build_model(n_classes: dict[str, int], *, name: str = "artist_language_cnn") -> keras.Model:
+    """Five [Conv2D 3x3 same + ReLU -> BatchNorm -> MaxPool 2x2 -> Dropout] blocks, Flatten, heads.
+
+    Args:
+        n_classes: classes per task, in output order, e.g. ``{"artist": 26, "language": 6}``;
+            one task gives the single-task baseline with the same trunk.
+
+    Returns:
+        a model from ``mel`` ``(N, 187, 96, 1)`` to one ``(N, n_classes)`` softmax per task,
+        each output named after its task.
+    """
+    if not n_classes or any(n < 2 for n in n_classes.values()):
+        raise ValueError(f"every task needs >= 2 classes, got {n_classes}")
+    inputs = keras.Input(shape=INPUT_SHAPE, name=INPUT_NAME)
+    x = inputs
+    for i, channels in enumerate(TRUNK_CHANNELS, start=1):
+        x = keras.layers.Conv2D(channels, 3, padding="same", activation="relu", name=f"conv{i}")(x)
+        x = keras.layers.BatchNormalization(name=f"bn{i}")(x)
+        x = keras.layers.MaxPooling2D(2, name=f"pool{i}")(x)
+        x = keras.layers.Dropout(DROPOUT, name=f"dropout{i}")(x)
+    x = keras.layers.Flatten(name="flatten")(x)
+    outputs = {
+        task: keras.layers.Dense(n, activation="softmax", name=task)(x) for task, n in n_classes.items()
+    }
+    return keras.Model(inputs=inputs, outputs=outputs, name=name)
