@@ -14,10 +14,15 @@ def _metrics_table(metrics: dict[str, Any]) -> str:
     rows = ["| task | level | AUC-ROC | AUC-PR | top-1 | macro-F1 |", "|---|---|---|---|---|---|"]
     for task, levels in tasks.items():
         for level, m in levels.items():
-            cells = ["n/a" if m.get(k) is None else f"{m[k]:.3f}" for k in ("auc_roc", "auc_pr", "top1", "macro_f1")]
+            cells = [
+                "n/a" if m.get(k) is None else f"{m[k]:.3f}"
+                for k in ("auc_roc", "auc_pr", "top1", "macro_f1")
+            ]
             rows.append(f"| {task} | {level} | " + " | ".join(cells) + " |")
     n_songs = metrics.get("n_songs", "?")
-    return f"Measured on {n_songs} held-out {metrics.get('split', 'test')} songs:\n\n" + "\n".join(rows) + "\n"
+    return (
+        f"Measured on {n_songs} held-out {metrics.get('split', 'test')} songs:\n\n" + "\n".join(rows) + "\n"
+    )
 
 
 def model_card(

@@ -54,7 +54,10 @@ def cmd_prepare(args: argparse.Namespace) -> int:
 
     songs = load_catalog(args.data)
     report = prepare(songs, args.cache, jobs=args.jobs, max_duration_s=args.max_duration)
-    print(f"{len(songs)} songs: {report.cached} already cached, {report.computed} computed, {len(report.failed)} failed")
+    print(
+        f"{len(songs)} songs: {report.cached} already cached, {report.computed} computed, "
+        f"{len(report.failed)} failed"
+    )
     for path, reason in sorted(report.failed.items()):
         print(f"  skipped {path}: {reason}")
     return 0
@@ -118,7 +121,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("prepare", help="decode songs and cache their log-mels")
-    p.add_argument("--data", type=Path, required=True, help="folder <language>/<artist>/<song> or CSV manifest")
+    p.add_argument(
+        "--data", type=Path, required=True, help="folder <language>/<artist>/<song> or CSV manifest"
+    )
     p.add_argument("--cache", type=Path, required=True, help="mel cache folder (created)")
     p.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     p.add_argument("--max-duration", type=float, default=None, help="seconds analysed per song")
@@ -162,7 +167,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO, format="%(levelname)s %(message)s")
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO, format="%(levelname)s %(message)s"
+    )
     try:
         return int(args.func(args))
     except (ValueError, FileNotFoundError, RuntimeError) as e:

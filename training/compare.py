@@ -108,7 +108,9 @@ def table1(results: dict[str, dict[int, dict[str, Any]]], task: str, baseline: s
             mean, sd = _mean_sd(values)
             if name == baseline:
                 base_means[(level, key)] = mean
-            delta = mean - base_means[(level, key)] if (level, key) in base_means and name != baseline else None
+            delta = (
+                mean - base_means[(level, key)] if (level, key) in base_means and name != baseline else None
+            )
             cells.append(f"{mean:.3f} ± {sd:.3f}" + (f" ({delta:+.3f})" if delta is not None else ""))
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"

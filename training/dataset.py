@@ -54,9 +54,7 @@ class SongMels:
         return out
 
 
-def evenly_spaced(
-    songs: SongMels, *, hop_frames: int, per_song: int | None
-) -> tuple[np.ndarray, np.ndarray]:
+def evenly_spaced(songs: SongMels, *, hop_frames: int, per_song: int | None) -> tuple[np.ndarray, np.ndarray]:
     """Deterministic (song index, start frame) pairs: all segments, or ``per_song`` evenly spaced."""
     pairs_s, pairs_t = [], []
     for i, starts in enumerate(songs.starts(hop_frames)):

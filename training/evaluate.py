@@ -32,7 +32,10 @@ def evaluate_predictor(
         :func:`classification_metrics` dict and ``probs[task][level]`` the probabilities.
     """
     s, t = evenly_spaced(mels, hop_frames=SEGMENT_FRAMES, per_song=None)
-    chunks = [predict(mels.gather(s[i : i + batch_size], t[i : i + batch_size])) for i in range(0, len(s), batch_size)]
+    chunks = [
+        predict(mels.gather(s[i : i + batch_size], t[i : i + batch_size]))
+        for i in range(0, len(s), batch_size)
+    ]
     metrics: dict[str, Any] = {}
     probs: dict[str, dict[str, np.ndarray]] = {}
     for task, names in space.items():
@@ -49,7 +52,10 @@ def evaluate_predictor(
 
 def markdown_table(metrics: dict[str, Any]) -> str:
     """One row per task and level, one column per metric."""
-    lines = ["| task | level | " + " | ".join(METRIC_NAMES) + " | n |", "|---|---|" + "---|" * (len(METRIC_NAMES) + 1)]
+    lines = [
+        "| task | level | " + " | ".join(METRIC_NAMES) + " | n |",
+        "|---|---|" + "---|" * (len(METRIC_NAMES) + 1),
+    ]
     for task, levels in metrics.items():
         for level in LEVELS:
             m = levels[level]
@@ -73,13 +79,27 @@ def write_report(
     s, _ = evenly_spaced(mels, hop_frames=SEGMENT_FRAMES, per_song=None)
     for task, names in space.items():
         y_song = mels.labels[task]
-        plot_curves(y_song[s], probs[task]["segment"], names, out_dir / f"curves_{task}_segment.png", title=f"{task}, segments")
-        plot_confusion(y_song, probs[task]["song"].argmax(1), names, out_dir / f"confusion_{task}_song.png", title=f"{task}, songs")
+        plot_curves(
+            y_song[s],
+            probs[task]["segment"],
+            names,
+            out_dir / f"curves_{task}_segment.png",
+            title=f"{task}, segments",
+        )
+        plot_confusion(
+            y_song,
+            probs[task]["song"].argmax(1),
+            names,
+            out_dir / f"confusion_{task}_song.png",
+            title=f"{task}, songs",
+        )
     if history_csv is not None and history_csv.is_file():
         plot_history(history_csv, out_dir / "training_curves.png")
 
 
-def evaluate_run(run_dir: Path, cache_dir: Path, *, split: str = "test", write: bool = True) -> dict[str, Any]:
+def evaluate_run(
+    run_dir: Path, cache_dir: Path, *, split: str = "test", write: bool = True
+) -> dict[str, Any]:
     """Evaluate the Keras model of ``run_dir`` on the songs of ``split``."""
     import keras
 
@@ -99,6 +119,8 @@ def evaluate_run(run_dir: Path, cache_dir: Path, *, split: str = "test", write: 
     metrics, probs = evaluate_predictor(predict, mels, space)
     metrics = {"split": split, "n_songs": len(songs), "tasks": metrics}
     if write:
-        write_report(run_dir / "eval", metrics["tasks"], probs, mels, space, history_csv=run_dir / HISTORY_FILE)
+        write_report(
+            run_dir / "eval", metrics["tasks"], probs, mels, space, history_csv=run_dir / HISTORY_FILE
+        )
         (run_dir / "eval" / "metrics.json").write_text(json.dumps(metrics, indent=2), encoding="utf-8")
     return metrics

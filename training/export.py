@@ -104,7 +104,9 @@ def export_run(run_dir: Path, models_dir: Path, *, name: str, version: int = 1) 
     if max_diff > PARITY_TOLERANCE:
         raise RuntimeError(f"{onnx_path}: ONNX differs from Keras by {max_diff:.2e} > {PARITY_TOLERANCE}")
 
-    label_doc = {"tasks": {t: [{"id": x, "name": display_name(t, x)} for x in names] for t, names in labels.items()}}
+    label_doc = {
+        "tasks": {t: [{"id": x, "name": display_name(t, x)} for x in names] for t, names in labels.items()}
+    }
     (out / art.LABELS_FILE).write_text(json.dumps(label_doc, indent=1, ensure_ascii=False), encoding="utf-8")
     (out / art.FRONTEND_FILE).write_text(json.dumps(FRONTEND_PARAMS, indent=1), encoding="utf-8")
     shutil.copyfile(run_dir / CONFIG_FILE, out / art.TRAINING_CONFIG_FILE)

@@ -8,9 +8,9 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")  # files only, no display
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-from sklearn.metrics import confusion_matrix, precision_recall_curve, roc_curve  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+from sklearn.metrics import confusion_matrix, precision_recall_curve, roc_curve
 
 
 def plot_curves(y_true: np.ndarray, probs: np.ndarray, names: list[str], out: Path, *, title: str) -> None:
@@ -34,7 +34,9 @@ def plot_curves(y_true: np.ndarray, probs: np.ndarray, names: list[str], out: Pa
     plt.close(fig)
 
 
-def plot_confusion(y_true: np.ndarray, y_pred: np.ndarray, names: list[str], out: Path, *, title: str) -> None:
+def plot_confusion(
+    y_true: np.ndarray, y_pred: np.ndarray, names: list[str], out: Path, *, title: str
+) -> None:
     """Confusion matrix over all classes (rows: truth, columns: prediction)."""
     cm = confusion_matrix(y_true, y_pred, labels=np.arange(len(names)))
     size = max(5.0, 0.32 * len(names) + 2)

@@ -55,7 +55,8 @@ def split_songs(
     )
     val_idx = {rest[i] for i in val_fold.tolist()}
     return {
-        s.song_id: "test" if i in test_idx else "val" if i in val_idx else "train" for i, s in enumerate(songs)
+        s.song_id: "test" if i in test_idx else "val" if i in val_idx else "train"
+        for i, s in enumerate(songs)
     }
 
 

@@ -100,7 +100,9 @@ def train(cache_dir: Path, split_file: Path, run_dir: Path, config: TrainConfig)
     run_dir.mkdir(parents=True, exist_ok=True)
     splits = songs_by_split(cache_dir, split_file)
     if not splits["train"] or not splits["val"]:
-        raise ValueError(f"{split_file}: needs train and val songs, got { {k: len(v) for k, v in splits.items()} }")
+        raise ValueError(
+            f"{split_file}: needs train and val songs, got { {k: len(v) for k, v in splits.items()} }"
+        )
     space = label_space(splits["train"] + splits["val"] + splits["test"], config.tasks)
     n_classes = {t: len(names) for t, names in space.items()}
     keras.utils.set_random_seed(config.seed)
@@ -120,7 +122,10 @@ def train(cache_dir: Path, split_file: Path, run_dir: Path, config: TrainConfig)
         metrics={t: ["accuracy"] for t in config.tasks},
     )
     steps = steps_per_epoch(
-        train_mels, hop_frames=config.hop_frames, per_song=config.segments_per_song, batch_size=config.batch_size
+        train_mels,
+        hop_frames=config.hop_frames,
+        per_song=config.segments_per_song,
+        batch_size=config.batch_size,
     )
     throughput = _Throughput(segments_per_epoch=steps * config.batch_size)
     config.save(run_dir / CONFIG_FILE)

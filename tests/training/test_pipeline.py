@@ -1,0 +1,91 @@
+"""A tiny real run: synthetic audio through prepare -> split -> train -> evaluate -> export -> ONNX parity."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import onnxruntime as ort
+import pytest
+
+from frontend.artifact import load_artifact
+from frontend.audio import segments_from_audio
+from tests.conftest import tone, write_audio
+from training.cli import main
+from training.prepare import FAILURES_FILE, read_index
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("pipeline")
+    for lang, hum in (("en", 0.0), ("fr", 0.2)):
+        for artist, f0 in (("ann", 220.0), ("bo", 440.0), ("cy", 330.0)):
+            folder = root / "data" / lang / f"{artist}-{lang}"
+            folder.mkdir(parents=True)
+            for k in range(5):
+                x = tone(7.0, freq=f0 * (1 + 0.05 * k), seed=k)
+                x += hum * np.sin(2 * np.pi * 3000 * np.arange(x.size) / 16_000).astype(np.float32)
+                write_audio(folder / f"s{k}.flac", x, 16_000)
+    (root / "data" / "en" / "ann-en" / "broken.mp3").write_bytes(b"not audio at all" * 50)
+    return root
+
+
+def test_prepare_skips_bad_files_and_resumes(workdir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    args = ["prepare", "--data", str(workdir / "data"), "--cache", str(workdir / "cache"), "--jobs", "2"]
+    assert main(args) == 0
+    assert "30 computed, 1 failed" in capsys.readouterr().out
+    assert "broken.mp3" in (workdir / "cache" / FAILURES_FILE).read_text()
+    assert len(read_index(workdir / "cache")) == 30
+    assert main(args) == 0
+    assert "30 already cached, 0 computed" in capsys.readouterr().out
+
+
+def test_train_evaluate_export_parity(workdir: Path) -> None:
+    cache, run, models = workdir / "cache", workdir / "run", workdir / "models"
+    assert main(["split", "--cache", str(cache), "--out", str(workdir / "split.json"), "--seed", "0"]) == 0
+    assert (
+        main(
+            [
+                "train",
+                "--cache",
+                str(cache),
+                "--split",
+                str(workdir / "split.json"),
+                "--run",
+                str(run),
+                "--epochs",
+                "2",
+                "--segments-per-song",
+                "4",
+            ]
+        )
+        == 0
+    )
+    assert {"config.json", "labels.json", "split.json", "model.keras", "history.csv"} <= {
+        p.name for p in run.iterdir()
+    }
+    assert main(["evaluate", "--cache", str(cache), "--run", str(run)]) == 0
+    metrics = json.loads((run / "eval" / "metrics.json").read_text())
+    assert metrics["tasks"]["language"]["song"]["n"] == metrics["n_songs"] > 0
+    assert (run / "eval" / "curves_artist_segment.png").stat().st_size > 1000
+    assert main(["export", "--run", str(run), "--models", str(models), "--name", "tiny"]) == 0
+
+    artifact = load_artifact(models / "tiny")
+    assert artifact.tasks == ["artist", "language"]
+    assert [label.name for label in artifact.labels["language"]] == ["English", "French"]
+    assert json.loads((models / "tiny" / "metrics.json").read_text())["export"]["parity_max_abs_diff"] <= 1e-4
+
+    import keras
+
+    model = keras.saving.load_model(run / "model.keras")
+    segments, _ = segments_from_audio(workdir / "data" / "fr" / "bo-fr" / "s1.flac")
+    batch = np.concatenate([segments, segments[:1] + 0.5])  # several rows: the batch axis is dynamic
+    session = ort.InferenceSession(str(artifact.onnx_path), providers=["CPUExecutionProvider"])
+    assert session.get_inputs()[0].shape == ["N", 187, 96, 1]
+    got = session.run(None, {"mel": batch})
+    expected = model.predict_on_batch(batch)
+    for task, out in zip(artifact.tasks, got, strict=True):
+        assert np.abs(out - expected[task]).max() <= 1e-4
