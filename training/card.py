@@ -45,7 +45,7 @@ segment probabilities.
 It can only name these labels: any other performer is mapped to the nearest known one.
 
 ## Training
-- data: {notes.get("data", "not recorded")}
+- data: {notes.get("description") or notes.get("data", "not recorded")}
 - tasks {config.get("tasks")}, alpha {config.get("alpha")} (None = N_first / N_second), Adam lr
   {config.get("learning_rate")}, batch {config.get("batch_size")}, at most {config.get("segments_per_song")}
   segments per song per epoch, early stopping (patience {config.get("patience")}), seed {config.get("seed")}

@@ -54,7 +54,7 @@ def _from_csv(manifest: Path) -> list[Song]:
             rel = (row.pop("path") or "").strip()
             if not rel:
                 raise ValueError(f"{manifest}:{line}: empty path")
-            sid = song_id_for(rel)
+            sid = song_id_for(f"{manifest.parent.name}/{rel}")  # two manifests may both have audio/x
             group = (row.pop("group", None) or "").strip() or sid
             labels = {k: (v or "").strip() for k, v in row.items() if k is not None}
             empty = [t for t in REQUIRED_COLUMNS[1:] if not labels[t]]
@@ -64,22 +64,26 @@ def _from_csv(manifest: Path) -> list[Song]:
     return songs
 
 
-def load_catalog(source: Path | str) -> list[Song]:
-    """Read a catalog from a folder (``<language>/<artist>/<song>``) or a CSV manifest.
+def load_catalog(*sources: Path | str) -> list[Song]:
+    """Read a catalog from folders (``<language>/<artist>/<song>``) and/or CSV manifests.
+
+    Several sources are merged (e.g. two benchmarks into one training set).
 
     Raises:
         ValueError: no songs, a missing column, an empty label, or a duplicated path.
     """
-    source = Path(source)
-    if source.is_dir():
-        songs = _from_folder(source)
-    elif source.is_file() and source.suffix.lower() == ".csv":
-        songs = _from_csv(source)
-    else:
-        raise ValueError(f"{source}: expected a folder <language>/<artist>/<song> or a .csv manifest")
-    if not songs:
-        raise ValueError(f"{source}: no audio files found")
+    songs: list[Song] = []
+    for source in map(Path, sources):
+        if source.is_dir():
+            found = _from_folder(source)
+        elif source.is_file() and source.suffix.lower() == ".csv":
+            found = _from_csv(source)
+        else:
+            raise ValueError(f"{source}: expected a folder <language>/<artist>/<song> or a .csv manifest")
+        if not found:
+            raise ValueError(f"{source}: no audio files found")
+        songs += found
     ids = [s.song_id for s in songs]
     if len(set(ids)) != len(ids):
-        raise ValueError(f"{source}: the same path is listed more than once")
+        raise ValueError(f"{', '.join(map(str, sources))}: the same path is listed more than once")
     return songs

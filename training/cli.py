@@ -31,6 +31,7 @@ def _config_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--segments-per-song", type=int, default=40, help="cap per epoch; 0 = all")
     p.add_argument("--hop-frames", type=int, default=SEGMENT_FRAMES, help="training segment hop")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--describe", default="", help="what the data is, for the model card")
 
 
 def _config(args: argparse.Namespace) -> TrainConfig:
@@ -44,7 +45,7 @@ def _config(args: argparse.Namespace) -> TrainConfig:
         segments_per_song=args.segments_per_song or None,
         hop_frames=args.hop_frames,
         seed=args.seed,
-        notes={"data": str(args.cache)},
+        notes={"data": str(args.cache), **({"description": args.describe} if args.describe else {})},
     )
 
 
@@ -52,7 +53,7 @@ def cmd_prepare(args: argparse.Namespace) -> int:
     from training.catalog import load_catalog
     from training.prepare import prepare
 
-    songs = load_catalog(args.data)
+    songs = load_catalog(*args.data)
     report = prepare(songs, args.cache, jobs=args.jobs, max_duration_s=args.max_duration)
     print(
         f"{len(songs)} songs: {report.cached} already cached, {report.computed} computed, "
@@ -115,6 +116,14 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_benchmark(args: argparse.Namespace) -> int:
+    from training.benchmarks.build import build_benchmark
+
+    for name in args.names:
+        print(f"{name}: {build_benchmark(name, cache_dir=args.cache, jobs=args.jobs)}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="songid", description=__doc__)
     parser.add_argument("-v", "--verbose", action="store_true")
@@ -122,12 +131,22 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("prepare", help="decode songs and cache their log-mels")
     p.add_argument(
-        "--data", type=Path, required=True, help="folder <language>/<artist>/<song> or CSV manifest"
+        "--data",
+        type=Path,
+        required=True,
+        action="append",
+        help="folder <language>/<artist>/<song> or CSV manifest; repeat to merge several",
     )
     p.add_argument("--cache", type=Path, required=True, help="mel cache folder (created)")
     p.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     p.add_argument("--max-duration", type=float, default=None, help="seconds analysed per song")
     p.set_defaults(func=cmd_prepare)
+
+    p = sub.add_parser("benchmark", help="build real-audio benchmarks from Debian packages")
+    p.add_argument("names", nargs="+", choices=("gamemusic", "voices"))
+    p.add_argument("--cache", type=Path, default=Path("data/benchmarks"))
+    p.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
+    p.set_defaults(func=cmd_benchmark)
 
     p = sub.add_parser("split", help="song-level 80/10/10 split, stratified, seeded")
     p.add_argument("--cache", type=Path, required=True)

@@ -120,6 +120,7 @@ def train(cache_dir: Path, split_file: Path, run_dir: Path, config: TrainConfig)
         loss={t: "sparse_categorical_crossentropy" for t in config.tasks},
         loss_weights=config.loss_weights(n_classes),
         metrics={t: ["accuracy"] for t in config.tasks},
+        jit_compile=False,  # XLA measured several times slower for this network on CPU
     )
     steps = steps_per_epoch(
         train_mels,
