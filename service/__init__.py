@@ -1,0 +1,1 @@
+"""The songid prediction service: a REST API over the exported ONNX model."""

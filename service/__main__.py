@@ -1,0 +1,52 @@
+"""``songid-serve`` / ``python -m service``: load the model, then serve it with uvicorn."""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+import uvicorn
+from pydantic import ValidationError
+
+from service.app import create_app, load_model
+from service.logging import configure_logging
+from service.model import ModelLoadError, SongModel
+from service.settings import Settings
+
+logger = logging.getLogger("service")
+
+
+def main() -> int:
+    """Run the service; returns (and exits with) 1 when the model cannot be loaded, 2 on bad settings."""
+    try:
+        settings = Settings()
+    except ValidationError as e:
+        problems = "\n".join(
+            f"  SONGID_{'_'.join(str(p) for p in err['loc']).upper()}: {err['msg']}" for err in e.errors()
+        )
+        print(f"songid-serve: invalid configuration:\n{problems}", file=sys.stderr)
+        return 2
+    configure_logging(settings.log_level)
+    model = SongModel.from_settings(settings)
+    try:
+        # Before the server starts, so a bad artifact ends the process with one clear line.
+        load_model(model)
+    except ModelLoadError as e:
+        print(f"songid-serve: cannot load the model: {e}", file=sys.stderr)
+        return 1
+    app = create_app(settings, model=model)
+    logger.info("starting server", extra={"fields": {"host": settings.host, "port": settings.port}})
+    uvicorn.run(
+        app,
+        host=settings.host,
+        port=settings.port,
+        log_config=None,
+        access_log=False,
+        server_header=False,
+        timeout_graceful_shutdown=int(settings.request_timeout_s) + 1,
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,100 @@
+"""The application factory: wiring of settings, model, pipeline, routers, middleware and errors."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from importlib.metadata import PackageNotFoundError
+from importlib.metadata import version as package_version
+
+from anyio import to_thread
+from fastapi import Depends, FastAPI
+
+from service.errors import install_error_handlers
+from service.inference import InferenceService
+from service.metrics import Metrics
+from service.middleware import RequestContextMiddleware
+from service.model import ModelLoadError, SongModel
+from service.routers import health, labels, metrics, predict
+from service.security import ApiKeyChecker, require_api_key
+from service.settings import Settings
+from service.upload import spool_factory
+
+logger = logging.getLogger(__name__)
+
+
+def _version() -> str:
+    try:
+        return package_version("songid")
+    except PackageNotFoundError:
+        return "0+unknown"
+
+
+def load_model(model: SongModel) -> None:
+    """Load ``model`` unless it already is; log and re-raise a :class:`ModelLoadError`."""
+    if model.ready:
+        return
+    try:
+        model.load()
+    except ModelLoadError as e:
+        logger.critical("cannot load the model", extra={"fields": {"error": str(e)}})
+        raise
+
+
+def create_app(settings: Settings | None = None, *, model: SongModel | None = None) -> FastAPI:
+    """Build the service.
+
+    Args:
+        settings: configuration; read from ``SONGID_*`` environment variables when omitted.
+        model: a model to serve, loaded or not; built from ``settings`` when omitted.
+            Startup loads it (if needed) and warms up the whole pipeline before serving.
+    """
+    settings = settings if settings is not None else Settings()
+    served = model if model is not None else SongModel.from_settings(settings)
+    app_metrics = Metrics()
+    inference = InferenceService(
+        served,
+        app_metrics,
+        max_concurrent=settings.max_concurrent_requests,
+        retry_after_s=settings.retry_after_s,
+        max_duration_s=settings.max_duration_s,
+        max_decoded_bytes=settings.max_decoded_bytes,
+    )
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        await to_thread.run_sync(load_model, served)
+        await to_thread.run_sync(inference.start)
+        logger.info("ready", extra={"fields": {"model": served.name, "version": served.version}})
+        try:
+            yield
+        finally:
+            inference.shutdown()
+
+    app = FastAPI(
+        title="songid",
+        version=_version(),
+        summary="Who performs a song, and in which language.",
+        lifespan=lifespan,
+        docs_url="/docs" if settings.docs_enabled else None,
+        redoc_url=None,
+        openapi_url="/openapi.json" if settings.docs_enabled else None,
+    )
+    app.state.settings = settings
+    app.state.metrics = app_metrics
+    app.state.inference = inference
+    app.state.api_keys = checker = ApiKeyChecker(settings.api_keys)
+    app.state.spool_factory = spool_factory(
+        max_memory_bytes=settings.spool_max_bytes, tmp_dir=settings.tmp_dir
+    )
+
+    protected = [Depends(require_api_key)] if checker.enabled else []
+    app.include_router(health.router)
+    app.include_router(predict.router, dependencies=protected)
+    app.include_router(labels.router, dependencies=protected)
+    app.include_router(metrics.router, dependencies=protected)
+
+    install_error_handlers(app)
+    app.add_middleware(RequestContextMiddleware, metrics=app_metrics)
+    return app

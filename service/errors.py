@@ -1,0 +1,137 @@
+"""Exception types that carry their HTTP meaning, and the one place they become JSON.
+
+Everything below the routers raises these (or plain exceptions); nothing else builds an
+error response. The body is always ``{"error": {"code": ..., "message": ...}}``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from http import HTTPStatus
+from typing import Any, ClassVar
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+logger = logging.getLogger(__name__)
+
+
+class ServiceError(Exception):
+    """Base class: an error with a status code, a stable code word and a safe message."""
+
+    status_code: ClassVar[int] = HTTPStatus.INTERNAL_SERVER_ERROR
+    code: ClassVar[str] = "internal_error"
+
+    def __init__(self, message: str, *, headers: Mapping[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.headers: dict[str, str] = dict(headers or {})
+
+
+class InvalidInputError(ServiceError):
+    """The request is malformed: no file, an empty file, a broken multipart body."""
+
+    status_code = HTTPStatus.BAD_REQUEST
+    code = "invalid_input"
+
+
+class UnauthorizedError(ServiceError):
+    status_code = HTTPStatus.UNAUTHORIZED
+    code = "unauthorized"
+
+    def __init__(self, message: str = "a valid API key is required") -> None:
+        super().__init__(message, headers={"WWW-Authenticate": "Bearer"})
+
+
+class PayloadTooLargeError(ServiceError):
+    status_code = HTTPStatus.REQUEST_ENTITY_TOO_LARGE
+    code = "payload_too_large"
+
+
+class UnsupportedMediaError(ServiceError):
+    """Not multipart, or the file is not audio we can decode and analyse."""
+
+    status_code = HTTPStatus.UNSUPPORTED_MEDIA_TYPE
+    code = "unsupported_media_type"
+
+
+class ModelNotReadyError(ServiceError):
+    status_code = HTTPStatus.SERVICE_UNAVAILABLE
+    code = "model_not_ready"
+
+
+class OverloadedError(ServiceError):
+    status_code = HTTPStatus.SERVICE_UNAVAILABLE
+    code = "overloaded"
+
+    def __init__(self, message: str, *, retry_after_s: int) -> None:
+        super().__init__(message, headers={"Retry-After": str(retry_after_s)})
+
+
+class RequestTimeoutError(ServiceError):
+    status_code = HTTPStatus.GATEWAY_TIMEOUT
+    code = "timeout"
+
+
+def error_body(code: str, message: str) -> dict[str, Any]:
+    return {"error": {"code": code, "message": message}}
+
+
+def _json_error(
+    status: int, code: str, message: str, headers: Mapping[str, str] | None = None
+) -> JSONResponse:
+    return JSONResponse(error_body(code, message), status_code=status, headers=dict(headers or {}))
+
+
+def _code_for_status(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase.lower().replace(" ", "_").replace("-", "_")
+    except ValueError:
+        return "http_error"
+
+
+def _describe_validation(exc: RequestValidationError) -> str:
+    parts = []
+    for err in exc.errors():
+        loc = ".".join(str(p) for p in err.get("loc", ()))
+        parts.append(f"{loc}: {err.get('msg', 'invalid')}" if loc else str(err.get("msg", "invalid")))
+    return "; ".join(parts) or "invalid request parameters"
+
+
+async def _service_error(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, ServiceError)
+    if exc.status_code >= HTTPStatus.INTERNAL_SERVER_ERROR:
+        logger.warning("request failed", extra={"fields": {"code": exc.code, "detail": exc.message}})
+    return _json_error(exc.status_code, exc.code, exc.message, exc.headers)
+
+
+async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    return _json_error(HTTPStatus.UNPROCESSABLE_ENTITY, "invalid_parameters", _describe_validation(exc))
+
+
+async def _http_error(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    message = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).phrase
+    return _json_error(exc.status_code, _code_for_status(exc.status_code), message, exc.headers)
+
+
+def internal_error_response(exc: BaseException) -> JSONResponse:
+    """Log an unexpected exception with its traceback; answer 500 without any detail."""
+    logger.error("unhandled error", exc_info=exc)
+    return _json_error(HTTPStatus.INTERNAL_SERVER_ERROR, "internal_error", "internal server error")
+
+
+async def _unexpected_error(_: Request, exc: Exception) -> JSONResponse:
+    return internal_error_response(exc)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Register the mapping from every exception type to the JSON error body."""
+    app.add_exception_handler(ServiceError, _service_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(Exception, _unexpected_error)

@@ -1,0 +1,79 @@
+"""Prometheus metrics, kept in a registry per application (tests build many apps)."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+
+LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0)
+AUDIO_BUCKETS = (1.0, 3.0, 10.0, 30.0, 60.0, 120.0, 240.0, 480.0, 900.0)
+
+
+class Metrics:
+    """Request, inference and audio metrics; ``songid_`` prefixed."""
+
+    def __init__(self, registry: CollectorRegistry | None = None) -> None:
+        self.registry = registry if registry is not None else CollectorRegistry()
+        self.requests = Counter(
+            "songid_http_requests",
+            "HTTP requests answered, by route template, method and status code.",
+            ["route", "method", "status"],
+            registry=self.registry,
+        )
+        self.request_seconds = Histogram(
+            "songid_http_request_duration_seconds",
+            "Time to answer an HTTP request, by route template, method and status code.",
+            ["route", "method", "status"],
+            buckets=LATENCY_BUCKETS,
+            registry=self.registry,
+        )
+        self.in_flight = Gauge(
+            "songid_http_requests_in_flight", "HTTP requests being handled now.", registry=self.registry
+        )
+        self.predictions_in_flight = Gauge(
+            "songid_predictions_in_flight",
+            "Predictions holding a concurrency slot (upload, decode or inference).",
+            registry=self.registry,
+        )
+        self.rejected = Counter(
+            "songid_predictions_rejected",
+            "Predictions refused before analysis, by reason (overloaded, not_ready).",
+            ["reason"],
+            registry=self.registry,
+        )
+        self.decode_seconds = Histogram(
+            "songid_decode_seconds",
+            "Time to decode, resample and compute the log-mel of one upload.",
+            buckets=LATENCY_BUCKETS,
+            registry=self.registry,
+        )
+        self.inference_seconds = Histogram(
+            "songid_inference_seconds",
+            "ONNX Runtime time for all segments of one upload.",
+            buckets=LATENCY_BUCKETS,
+            registry=self.registry,
+        )
+        self.audio_seconds = Counter(
+            "songid_audio_seconds_analysed",
+            "Seconds of audio analysed, in total.",
+            registry=self.registry,
+        )
+        self.audio_duration = Histogram(
+            "songid_audio_duration_seconds",
+            "Seconds of audio analysed per prediction.",
+            buckets=AUDIO_BUCKETS,
+            registry=self.registry,
+        )
+
+    def observe_request(self, route: str, method: str, status: int, seconds: float) -> None:
+        labels = {"route": route, "method": method, "status": str(status)}
+        self.requests.labels(**labels).inc()
+        self.request_seconds.labels(**labels).observe(seconds)
+
+    def observe_analysis(self, *, decode_s: float, inference_s: float, audio_s: float) -> None:
+        self.decode_seconds.observe(decode_s)
+        self.inference_seconds.observe(inference_s)
+        self.audio_seconds.inc(audio_s)
+        self.audio_duration.observe(audio_s)
+
+    def render(self) -> bytes:
+        return generate_latest(self.registry)

@@ -1,0 +1,229 @@
+"""The model: an ONNX Runtime session over a checked artifact folder. Knows nothing of HTTP.
+
+Modelled on a model-server model class: :meth:`SongModel.load` reads and checks the
+artifact and opens the session, :attr:`SongModel.ready` says whether it can serve, and
+:meth:`SongModel.predict` turns a batch of log-mel segments into per-task probabilities.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import onnxruntime as ort
+
+from frontend.artifact import INPUT_NAME, Artifact, ArtifactError, Label, load_artifact
+from frontend.audio import INPUT_SHAPE
+from service.cancellation import CancelToken, WorkCancelledError
+from service.errors import ModelNotReadyError
+
+if TYPE_CHECKING:
+    from service.settings import ExecutionProvider, Settings
+
+logger = logging.getLogger(__name__)
+
+CPU = "CPUExecutionProvider"
+CUDA = "CUDAExecutionProvider"
+
+
+class ModelLoadError(RuntimeError):
+    """The model cannot be served; the message names the file and the problem."""
+
+
+def choose_providers(choice: ExecutionProvider, available: list[str]) -> list[str]:
+    """The ONNX Runtime providers to ask for, best first; CPU is always the fallback."""
+    if choice == "cpu":
+        return [CPU]
+    if choice == "cuda":
+        if CUDA not in available:
+            raise ModelLoadError(
+                f"execution provider 'cuda' requested but this ONNX Runtime offers only {available}"
+            )
+        return [CUDA, CPU]
+    return [CUDA, CPU] if CUDA in available else [CPU]
+
+
+def song_probabilities(segment_probs: np.ndarray) -> np.ndarray:
+    """Song-level distribution: the mean of the segment distributions, renormalised to sum to 1."""
+    mean = np.asarray(segment_probs, dtype=np.float64).mean(axis=0)
+    total = mean.sum()
+    if not np.isfinite(total) or total <= 0:
+        return np.full(mean.shape, 1.0 / mean.shape[0])
+    return mean / total
+
+
+def _static_dims(shape: list[Any]) -> list[int | None]:
+    return [dim if isinstance(dim, int) else None for dim in shape]
+
+
+class SongModel:
+    """Artist and language (or whatever tasks labels.json names) from log-mel segments."""
+
+    def __init__(
+        self,
+        model_dir: Path | str,
+        *,
+        version: int | None = None,
+        provider: ExecutionProvider = "auto",
+        intra_op_threads: int = 0,
+        inter_op_threads: int = 0,
+        batch_size: int = 32,
+    ) -> None:
+        self.model_dir = Path(model_dir)
+        self.requested_version = version
+        self.provider = provider
+        self.intra_op_threads = intra_op_threads
+        self.inter_op_threads = inter_op_threads
+        self.batch_size = batch_size
+        self._artifact: Artifact | None = None
+        self._session: ort.InferenceSession | None = None
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> SongModel:
+        return cls(
+            settings.model_dir,
+            version=settings.model_version,
+            provider=settings.execution_provider,
+            intra_op_threads=settings.intra_op_threads,
+            inter_op_threads=settings.inter_op_threads,
+            batch_size=settings.batch_size,
+        )
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    def load(self) -> None:
+        """Read and check the artifact, open the session, run one inference.
+
+        Raises:
+            ModelLoadError: missing, corrupt or mismatched artifact, or an ONNX graph whose
+                inputs and outputs do not match labels.json.
+        """
+        try:
+            artifact = load_artifact(self.model_dir, version=self.requested_version)
+        except ArtifactError as e:
+            raise ModelLoadError(str(e)) from e
+        providers = choose_providers(self.provider, ort.get_available_providers())
+        if CUDA in providers and hasattr(ort, "preload_dlls"):
+            ort.preload_dlls()  # CUDA libraries installed as Python packages
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = self.intra_op_threads
+        options.inter_op_num_threads = self.inter_op_threads
+        options.log_severity_level = 3
+        try:
+            session = ort.InferenceSession(str(artifact.onnx_path), options, providers=providers)
+        except Exception as e:  # ORT raises several unrelated types for unreadable models
+            raise ModelLoadError(f"{artifact.onnx_path}: cannot load ONNX model: {e}") from e
+        if self.provider == "cuda" and CUDA not in session.get_providers():
+            raise ModelLoadError(
+                f"{artifact.onnx_path}: execution provider 'cuda' requested but the session fell back to "
+                f"{session.get_providers()} (are the CUDA and cuDNN libraries installed?)"
+            )
+        self._check_signature(session, artifact)
+        self._artifact, self._session = artifact, session
+        self.predict(np.zeros((1, *INPUT_SHAPE), dtype=np.float32))
+        logger.info(
+            "model loaded",
+            extra={
+                "fields": {
+                    "model": artifact.name,
+                    "version": artifact.version,
+                    "providers": session.get_providers(),
+                }
+            },
+        )
+
+    def close(self) -> None:
+        self._session = None
+
+    @property
+    def ready(self) -> bool:
+        return self._session is not None and self._artifact is not None
+
+    # -- what is being served --------------------------------------------------------------
+
+    @property
+    def artifact(self) -> Artifact:
+        if self._artifact is None:
+            raise ModelNotReadyError("the model is not loaded")
+        return self._artifact
+
+    @property
+    def name(self) -> str:
+        return self.artifact.name
+
+    @property
+    def version(self) -> int:
+        return self.artifact.version
+
+    @property
+    def labels(self) -> dict[str, list[Label]]:
+        return self.artifact.labels
+
+    @property
+    def providers(self) -> list[str]:
+        """Execution providers the session actually uses (not merely those asked for)."""
+        return list(self._session.get_providers()) if self._session is not None else []
+
+    # -- inference -------------------------------------------------------------------------
+
+    def predict(self, segments: np.ndarray, *, cancel: CancelToken | None = None) -> dict[str, np.ndarray]:
+        """Per-segment probabilities for every task.
+
+        Args:
+            segments: ``(n, 187, 96, 1)`` float32 log-mel segments, n >= 1.
+            cancel: checked between batches; a cancellation also terminates a running batch.
+
+        Returns:
+            ``{task: (n, n_labels) float32}``, tasks in labels.json order.
+        """
+        session, artifact = self._session, self._artifact
+        if session is None or artifact is None:
+            raise ModelNotReadyError("the model is not loaded")
+        if segments.ndim != 4 or segments.shape[1:] != INPUT_SHAPE or segments.shape[0] < 1:
+            raise ValueError(f"segments must have shape (n>=1, {INPUT_SHAPE}), got {segments.shape}")
+        tasks = artifact.tasks
+        parts: dict[str, list[np.ndarray]] = {task: [] for task in tasks}
+        for start in range(0, segments.shape[0], self.batch_size):
+            batch = np.ascontiguousarray(segments[start : start + self.batch_size], dtype=np.float32)
+            run_options = ort.RunOptions()
+            if cancel is None:
+                outputs = session.run(tasks, {INPUT_NAME: batch}, run_options)
+            else:
+                with cancel.track(run_options):
+                    try:
+                        outputs = session.run(tasks, {INPUT_NAME: batch}, run_options)
+                    except Exception as e:
+                        if cancel.cancelled:
+                            raise WorkCancelledError("inference terminated: the request was abandoned") from e
+                        raise
+                cancel.raise_if_cancelled()
+            for task, out in zip(tasks, outputs, strict=True):
+                parts[task].append(np.asarray(out, dtype=np.float32))
+        return {task: np.concatenate(chunks, axis=0) for task, chunks in parts.items()}
+
+    @staticmethod
+    def _check_signature(session: ort.InferenceSession, artifact: Artifact) -> None:
+        path = artifact.onnx_path
+        inputs = {i.name: i for i in session.get_inputs()}
+        if INPUT_NAME not in inputs:
+            raise ModelLoadError(f"{path}: no input named {INPUT_NAME!r} (has {sorted(inputs)})")
+        dims = _static_dims(inputs[INPUT_NAME].shape)
+        if len(dims) != 1 + len(INPUT_SHAPE) or any(
+            got is not None and got != want for got, want in zip(dims[1:], INPUT_SHAPE, strict=True)
+        ):
+            raise ModelLoadError(
+                f"{path}: input {INPUT_NAME!r} has shape {inputs[INPUT_NAME].shape}, "
+                f"expected [N, {', '.join(map(str, INPUT_SHAPE))}]"
+            )
+        outputs = {o.name: o for o in session.get_outputs()}
+        for task, labels in artifact.labels.items():
+            if task not in outputs:
+                raise ModelLoadError(f"{path}: no output named {task!r} (has {sorted(outputs)})")
+            out_dims = _static_dims(outputs[task].shape)
+            width = out_dims[-1] if out_dims else None
+            if width is not None and width != len(labels):
+                raise ModelLoadError(
+                    f"{path}: output {task!r} has {width} classes but labels.json lists {len(labels)}"
+                )

@@ -1,0 +1,31 @@
+"""GET /healthz (the process answers) and GET /readyz (the model can serve)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from service.dependencies import InferenceDep
+from service.errors import ModelNotReadyError
+from service.schemas import HealthResponse, ModelInfo, ReadinessResponse, error_responses
+
+router = APIRouter(tags=["health"])
+
+
+@router.get("/healthz", summary="Liveness: the server is running", response_model=HealthResponse)
+async def healthz() -> HealthResponse:
+    return HealthResponse()
+
+
+@router.get(
+    "/readyz",
+    summary="Readiness: model loaded and warmed up; lists the execution providers in use",
+    response_model=ReadinessResponse,
+    responses=error_responses(503),
+)
+async def readyz(inference: InferenceDep) -> ReadinessResponse:
+    if not inference.ready:
+        raise ModelNotReadyError("the model is not loaded or not warmed up yet")
+    model = inference.model
+    return ReadinessResponse(
+        model=ModelInfo(name=model.name, version=model.version), providers=model.providers
+    )

@@ -1,0 +1,98 @@
+"""The service's one configuration object, read from ``SONGID_*`` environment variables."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+ExecutionProvider = Literal["auto", "cpu", "cuda"]
+LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
+
+MIB = 1024 * 1024
+
+
+class Settings(BaseSettings):
+    """Every knob of the service; see docs/service.md for the table of variables.
+
+    Each field is read from ``SONGID_<FIELD NAME IN CAPITALS>``.
+    """
+
+    model_config = SettingsConfigDict(
+        env_prefix="SONGID_",
+        env_ignore_empty=True,  # VAR= (as compose writes unset values) means the default
+        extra="ignore",
+        frozen=True,
+        protected_namespaces=(),
+    )
+
+    # Model
+    model_dir: Path = Field(
+        default=Path("models"),
+        description="Model folder, or a folder holding exactly one model folder (Triton repository).",
+    )
+    model_version: int | None = Field(
+        default=None, ge=1, description="Numbered version subfolder to serve; the highest when unset."
+    )
+    execution_provider: ExecutionProvider = Field(
+        default="auto", description="ONNX Runtime provider: auto (CUDA when available), cpu or cuda."
+    )
+    intra_op_threads: int = Field(
+        default=0, ge=0, description="ORT threads inside one operator; 0 = ORT default."
+    )
+    inter_op_threads: int = Field(
+        default=0, ge=0, description="ORT threads across operators; 0 = ORT default."
+    )
+    batch_size: int = Field(default=32, ge=1, le=1024, description="Segments per ONNX Runtime call.")
+
+    # HTTP server
+    host: str = Field(default="127.0.0.1", description="Interface to bind; the container image sets 0.0.0.0.")
+    port: int = Field(default=8000, ge=1, le=65535, description="TCP port to listen on.")
+    docs_enabled: bool = Field(default=True, description="Serve /docs and /openapi.json.")
+
+    # Limits
+    max_upload_bytes: int = Field(
+        default=100 * MIB, ge=1024, description="Largest request body accepted; larger gets 413."
+    )
+    max_duration_s: float = Field(
+        default=600.0, gt=0, description="Seconds of audio analysed; decoding stops there."
+    )
+    max_decoded_bytes: int = Field(
+        default=768 * MIB,
+        ge=16 * MIB,
+        description="Largest decoded PCM (float32, all channels) a file may expand to; larger gets 413.",
+    )
+    request_timeout_s: float = Field(
+        default=60.0, gt=0, description="Whole /predict request (upload and analysis); then 504."
+    )
+    max_concurrent_requests: int = Field(
+        default=2, ge=1, description="Predictions in flight; beyond that 503 with Retry-After."
+    )
+    retry_after_s: int = Field(default=1, ge=0, description="Retry-After seconds sent with 503 overloaded.")
+    spool_max_bytes: int = Field(
+        default=MIB, ge=0, description="Upload bytes kept in memory before spilling to a temporary file."
+    )
+    tmp_dir: Path | None = Field(
+        default=None, description="Where uploads spill to; system default when unset."
+    )
+
+    # Security and logging
+    api_keys: Annotated[list[SecretStr], NoDecode] = Field(
+        default_factory=list,
+        description="Comma-separated API keys; when set, every route but /healthz and /readyz needs one.",
+    )
+    log_level: LogLevel = Field(default="INFO", description="Lowest level logged (JSON lines on stderr).")
+
+    @field_validator("api_keys", mode="before")
+    @classmethod
+    def _split_keys(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [key.strip() for key in value.split(",") if key.strip()]
+        return value
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper_level(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value

@@ -1,0 +1,186 @@
+"""Stream a multipart upload into a spooled temporary file, under a hard byte cap.
+
+The request body is read chunk by chunk; the first byte past the cap ends the read with
+413, so a client cannot make the service store more than the cap. Only the part named
+``file`` is kept: its bytes go to a :class:`tempfile.SpooledTemporaryFile` (memory up
+to a threshold, then an unlinked temporary file), which is closed on every failure,
+including a client that disconnects. The client's filename is never read: nothing
+here ever builds a path from request data.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import BinaryIO, cast
+
+from python_multipart import MultipartParser
+from python_multipart.exceptions import FormParserError
+from python_multipart.multipart import parse_options_header
+from starlette.requests import ClientDisconnect, Request
+
+from service.errors import InvalidInputError, PayloadTooLargeError, UnsupportedMediaError
+
+FILE_FIELD = "file"
+MAX_PARTS = 16  # the form has one field; a few extra are ignored, more are refused
+
+SpoolFactory = Callable[[], BinaryIO]
+
+
+class Upload:
+    """The uploaded file's bytes, readable and seekable from the start; close when done."""
+
+    def __init__(self, file: BinaryIO, size: int) -> None:
+        self.file = file
+        self.size = size
+
+    def close(self) -> None:
+        self.file.close()
+
+
+def spool_factory(*, max_memory_bytes: int, tmp_dir: Path | None = None) -> SpoolFactory:
+    def make() -> BinaryIO:
+        # Closed by Upload.close, or on any error while receiving; spilled files are unlinked.
+        spool = tempfile.SpooledTemporaryFile(  # noqa: SIM115
+            max_size=max_memory_bytes, mode="w+b", dir=None if tmp_dir is None else str(tmp_dir)
+        )
+        return cast(BinaryIO, spool)
+
+    return make
+
+
+class _FileCollector:
+    """python-multipart callbacks that keep the ``file`` part and count everything else."""
+
+    def __init__(self, make_spool: SpoolFactory) -> None:
+        self._make_spool = make_spool
+        self.file: BinaryIO | None = None
+        self.size = 0
+        self.file_complete = False
+        self.ended = False
+        self._parts = 0
+        self._in_file = False
+        self._header_name = b""
+        self._header_value = b""
+        self._disposition = b""
+
+    def callbacks(self) -> dict[str, Callable[..., None]]:
+        return {
+            "on_part_begin": self._part_begin,
+            "on_part_data": self._part_data,
+            "on_part_end": self._part_end,
+            "on_header_field": self._header_field,
+            "on_header_value": self._header_value_data,
+            "on_header_end": self._header_end,
+            "on_headers_finished": self._headers_finished,
+            "on_end": self._end,
+        }
+
+    def _part_begin(self) -> None:
+        self._parts += 1
+        if self._parts > MAX_PARTS:
+            raise InvalidInputError(f"too many multipart parts (at most {MAX_PARTS})")
+        self._in_file = False
+        self._disposition = b""
+
+    def _header_field(self, data: bytes, start: int, end: int) -> None:
+        self._header_name += data[start:end]
+
+    def _header_value_data(self, data: bytes, start: int, end: int) -> None:
+        self._header_value += data[start:end]
+
+    def _header_end(self) -> None:
+        if self._header_name.strip().lower() == b"content-disposition":
+            self._disposition = self._header_value
+        self._header_name = self._header_value = b""
+
+    def _headers_finished(self) -> None:
+        _, options = parse_options_header(self._disposition)
+        if options.get(b"name") != FILE_FIELD.encode():
+            return
+        if self.file is not None:
+            raise InvalidInputError(f"more than one {FILE_FIELD!r} part")
+        self.file = self._make_spool()
+        self._in_file = True
+
+    def _part_data(self, data: bytes, start: int, end: int) -> None:
+        if self._in_file and self.file is not None:
+            self.file.write(data[start:end])
+            self.size += end - start
+
+    def _part_end(self) -> None:
+        if self._in_file:
+            self.file_complete = True
+            self._in_file = False
+
+    def _end(self) -> None:
+        self.ended = True
+
+
+def _boundary(request: Request) -> bytes:
+    content_type = request.headers.get("content-type")
+    if not content_type:
+        raise InvalidInputError(f"no file uploaded: send multipart/form-data with a {FILE_FIELD!r} field")
+    media_type, params = parse_options_header(content_type)
+    if media_type != b"multipart/form-data":
+        shown = content_type.split(";")[0][:100]
+        raise UnsupportedMediaError(
+            f"expected a multipart/form-data body with a {FILE_FIELD!r} field, got content type {shown!r}"
+        )
+    boundary = params.get(b"boundary")
+    if not boundary:
+        raise InvalidInputError("multipart/form-data content type without a boundary")
+    return boundary
+
+
+def _check_declared_length(request: Request, max_bytes: int) -> None:
+    declared = request.headers.get("content-length")
+    if declared is None:
+        return
+    try:
+        length = int(declared)
+    except ValueError as e:
+        raise InvalidInputError("invalid Content-Length header") from e
+    if length > max_bytes:
+        raise PayloadTooLargeError(f"request body of {length} bytes exceeds the limit of {max_bytes} bytes")
+
+
+async def receive_upload(request: Request, *, max_bytes: int, make_spool: SpoolFactory) -> Upload:
+    """Read the request's ``file`` part into a spooled file.
+
+    Raises:
+        UnsupportedMediaError: the body has a content type other than multipart/form-data.
+        PayloadTooLargeError: the body is, or announces to be, larger than ``max_bytes``.
+        InvalidInputError: no body, malformed or incomplete multipart, no ``file`` part, an empty file,
+            or a client that disconnected mid-upload.
+    """
+    boundary = _boundary(request)
+    _check_declared_length(request, max_bytes)
+    collector = _FileCollector(make_spool)
+    received = 0
+    try:
+        try:
+            parser = MultipartParser(boundary, collector.callbacks())  # type: ignore[arg-type]
+            async for chunk in request.stream():
+                received += len(chunk)
+                if received > max_bytes:
+                    raise PayloadTooLargeError(f"request body exceeds the limit of {max_bytes} bytes")
+                parser.write(chunk)
+            parser.finalize()
+        except FormParserError as e:
+            raise InvalidInputError(f"malformed multipart body: {e}") from e
+        except ClientDisconnect as e:
+            raise InvalidInputError("client disconnected during the upload") from e
+        if collector.file is None:
+            raise InvalidInputError(f"missing multipart field {FILE_FIELD!r}")
+        if not (collector.ended and collector.file_complete):
+            raise InvalidInputError("incomplete multipart body (no closing boundary)")
+        if collector.size == 0:
+            raise InvalidInputError("the uploaded file is empty")
+        collector.file.seek(0)
+        return Upload(collector.file, collector.size)
+    except BaseException:
+        if collector.file is not None:
+            collector.file.close()
+        raise

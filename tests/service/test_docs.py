@@ -1,0 +1,34 @@
+"""docs/service.md documents every setting, route and error code the service has."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from service.errors import ServiceError
+from service.settings import Settings
+
+DOC = (Path(__file__).resolve().parents[2] / "docs" / "service.md").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("field", list(Settings.model_fields))
+def test_every_setting_is_in_the_configuration_table(field: str) -> None:
+    assert f"| `SONGID_{field.upper()}` |" in DOC
+
+
+def test_every_route_has_a_curl_example(client: TestClient) -> None:
+    paths = set(client.get("/openapi.json").json()["paths"])
+    assert paths == {"/predict", "/labels", "/healthz", "/readyz", "/metrics"}
+    for path in paths:
+        assert f"http://127.0.0.1:8000{path}" in DOC
+
+
+def all_subclasses(cls: type) -> list[type]:
+    return [c for sub in cls.__subclasses__() for c in (sub, *all_subclasses(sub))]
+
+
+@pytest.mark.parametrize("error", all_subclasses(ServiceError), ids=lambda e: e.__name__)
+def test_every_error_code_is_documented(error: type[ServiceError]) -> None:
+    assert f"| {int(error.status_code)} | `{error.code}` |" in DOC
