@@ -1,0 +1,97 @@
+"""The README's two commands: the serve command really serves the bundled model; CI runs the test one."""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+import soundfile as sf
+
+from frontend.artifact import load_artifact
+from tests.conftest import tone
+
+REPO = Path(__file__).resolve().parents[1]
+pytestmark = pytest.mark.slow
+
+
+def readme_commands() -> list[str]:
+    text = (REPO / "README.md").read_text()
+    block = re.search(r"## The two commands\n.*?```sh\n(.*?)```", text, re.S)
+    assert block, "README has no 'The two commands' code block"
+    return [line.split("#")[0].strip() for line in block.group(1).splitlines() if line.strip()]
+
+
+def test_readme_names_two_commands_and_ci_runs_the_test_one() -> None:
+    serve, test = readme_commands()
+    assert (serve, test) == ("scripts/serve", "scripts/test")
+    assert "exec scripts/test" in (REPO / ".ci" / "run").read_text()
+
+
+def test_bundled_model_is_small_and_loads() -> None:
+    artifact = load_artifact(REPO / "models")
+    assert artifact.tasks == ["artist", "language"]
+    assert artifact.onnx_path.stat().st_size < 1_000_000
+    assert "zxx" in {label.id for label in artifact.labels["language"]}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def served(tmp_path: Path) -> Iterator[str]:
+    port = free_port()
+    env = {**os.environ, "SONGID_PORT": str(port), "SONGID_HOST": "127.0.0.1"}
+    env.pop("SONGID_MODEL_DIR", None)  # the bundled model, as the README promises
+    log = (tmp_path / "serve.log").open("wb")
+    process = subprocess.Popen(
+        [readme_commands()[0]], cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 300  # first use installs the serve extra
+        while time.monotonic() < deadline:
+            assert process.poll() is None, (tmp_path / "serve.log").read_text()[-3000:]
+            try:
+                if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            time.sleep(0.5)
+        else:
+            pytest.fail("server never became ready:\n" + (tmp_path / "serve.log").read_text()[-3000:])
+        yield base
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        log.close()
+
+
+def test_serve_command_answers_predict_with_the_bundled_model(served: str) -> None:
+    buf = io.BytesIO()
+    sf.write(buf, tone(7.0, sr=22_050), 22_050, format="FLAC")
+    response = httpx.post(
+        f"{served}/predict?top_k=2", files={"file": ("song.flac", buf.getvalue())}, timeout=60
+    )
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["model"]["name"] == "songid-multitask"
+    assert body["n_segments"] == 2
+    assert set(body["predictions"]) == {"artist", "language"}
+    assert all(len(v) == 2 for v in body["predictions"].values())
+    labels = httpx.get(f"{served}/labels", timeout=10).json()
+    assert len(labels["tasks"]["language"]) == 6
