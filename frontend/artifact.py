@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from frontend.audio import FRONTEND_PARAMS
+from frontend.audio import FRONTEND_PARAMS, INPUT_SHAPE
 
 ONNX_FILENAME = "model.onnx"
 INPUT_NAME = "mel"
@@ -59,6 +59,26 @@ class Artifact:
     @property
     def tasks(self) -> list[str]:
         return list(self.labels)
+
+
+def triton_config(name: str, n_classes: dict[str, int], *, max_batch: int = 64) -> str:
+    """``config.pbtxt`` for Triton's ONNX Runtime backend.
+
+    The batch dimension is implicit (``max_batch_size``), so ``dims`` leave it out.
+    """
+    frames, mels, channels = INPUT_SHAPE
+    outputs = ",\n".join(
+        f'  {{\n    name: "{task}"\n    data_type: TYPE_FP32\n    dims: [ {n} ]\n  }}'
+        for task, n in n_classes.items()
+    )
+    return (
+        f'name: "{name}"\nplatform: "onnxruntime_onnx"\nmax_batch_size: {max_batch}\n'
+        f'input [\n  {{\n    name: "{INPUT_NAME}"\n    data_type: TYPE_FP32\n'
+        f"    dims: [ {frames}, {mels}, {channels} ]\n  }}\n]\n"
+        f"output [\n{outputs}\n]\n"
+        "dynamic_batching {\n  max_queue_delay_microseconds: 2000\n}\n"
+        "instance_group [\n  {\n    kind: KIND_CPU\n    count: 1\n  }\n]\n"
+    )
 
 
 def _read_json(path: Path) -> Any:

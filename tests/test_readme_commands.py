@@ -5,9 +5,6 @@ from __future__ import annotations
 import io
 import os
 import re
-import socket
-import subprocess
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,6 +14,7 @@ import soundfile as sf
 
 from frontend.artifact import load_artifact
 from tests.conftest import tone
+from tests.processes import free_port, server_process, wait_ready
 
 REPO = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.slow
@@ -42,43 +40,16 @@ def test_bundled_model_is_small_and_loads() -> None:
     assert "zxx" in {label.id for label in artifact.labels["language"]}
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture
 def served(tmp_path: Path) -> Iterator[str]:
     port = free_port()
     env = {**os.environ, "SONGID_PORT": str(port), "SONGID_HOST": "127.0.0.1"}
     env.pop("SONGID_MODEL_DIR", None)  # the bundled model, as the README promises
-    log = (tmp_path / "serve.log").open("wb")
-    process = subprocess.Popen(
-        [readme_commands()[0]], cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 300  # first use installs the serve extra
-        while time.monotonic() < deadline:
-            assert process.poll() is None, (tmp_path / "serve.log").read_text()[-3000:]
-            try:
-                if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            time.sleep(0.5)
-        else:
-            pytest.fail("server never became ready:\n" + (tmp_path / "serve.log").read_text()[-3000:])
+    log_path = tmp_path / "serve.log"
+    with server_process(readme_commands()[:1], env=env, cwd=REPO, log_path=log_path) as process:
+        base = f"http://127.0.0.1:{port}"
+        wait_ready(base, process, log_path, timeout=300)  # first use installs the serve extra
         yield base
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        log.close()
 
 
 def test_serve_command_answers_predict_with_the_bundled_model(served: str) -> None:

@@ -66,23 +66,6 @@ def parity(model: Any, onnx_path: Path, tasks: list[str], *, batch: int = 8, see
     return float(max(np.abs(np.asarray(expected[t]) - g).max() for t, g in zip(tasks, got, strict=True)))
 
 
-def triton_config(name: str, labels: dict[str, list[str]], *, max_batch: int = 64) -> str:
-    """``config.pbtxt``: batch dimension implicit (max_batch_size), dims without it."""
-    frames, mels, channels = INPUT_SHAPE
-    outputs = ",\n".join(
-        f'  {{\n    name: "{t}"\n    data_type: TYPE_FP32\n    dims: [ {len(names)} ]\n  }}'
-        for t, names in labels.items()
-    )
-    return (
-        f'name: "{name}"\nplatform: "onnxruntime_onnx"\nmax_batch_size: {max_batch}\n'
-        f'input [\n  {{\n    name: "{art.INPUT_NAME}"\n    data_type: TYPE_FP32\n'
-        f"    dims: [ {frames}, {mels}, {channels} ]\n  }}\n]\n"
-        f"output [\n{outputs}\n]\n"
-        "dynamic_batching {\n  max_queue_delay_microseconds: 2000\n}\n"
-        "instance_group [\n  {\n    kind: KIND_CPU\n    count: 1\n  }\n]\n"
-    )
-
-
 def export_run(run_dir: Path, models_dir: Path, *, name: str, version: int = 1) -> Path:
     """Write ``models_dir/<name>/`` from a trained run; returns the model folder.
 
@@ -114,7 +97,9 @@ def export_run(run_dir: Path, models_dir: Path, *, name: str, version: int = 1) 
     metrics = json.loads(metrics_src.read_text()) if metrics_src.is_file() else {}
     metrics["export"] = {"onnx_opset": OPSET, "parity_max_abs_diff": max_diff, "params": model.count_params()}
     (out / art.METRICS_FILE).write_text(json.dumps(metrics, indent=2), encoding="utf-8")
-    (out / art.TRITON_CONFIG_FILE).write_text(triton_config(name, labels), encoding="utf-8")
+    (out / art.TRITON_CONFIG_FILE).write_text(
+        art.triton_config(name, {t: len(v) for t, v in labels.items()}), encoding="utf-8"
+    )
     config = json.loads((run_dir / CONFIG_FILE).read_text())
     (out / art.CARD_FILE).write_text(model_card(name, version, labels, config, metrics), encoding="utf-8")
     art.load_artifact(out, version=version)  # what we wrote must load

@@ -12,7 +12,7 @@ import onnx
 import soundfile as sf
 from onnx import TensorProto, helper, numpy_helper
 
-from frontend.artifact import INPUT_NAME
+from frontend.artifact import INPUT_NAME, triton_config
 from frontend.audio import FRONTEND_PARAMS, N_MELS, SEGMENT_FRAMES
 
 ARTISTS = [
@@ -70,19 +70,6 @@ def build_onnx(labels: dict[str, list[dict[str, str]]], *, seed: int = 7, input_
     return model
 
 
-def triton_config(name: str, labels: dict[str, list[dict[str, str]]]) -> str:
-    outputs = ",\n".join(
-        f'  {{ name: "{task}" data_type: TYPE_FP32 dims: [ {len(items)} ] }}'
-        for task, items in labels.items()
-    )
-    return (
-        f'name: "{name}"\nplatform: "onnxruntime_onnx"\nmax_batch_size: 64\n'
-        f'input [\n  {{ name: "{INPUT_NAME}" data_type: TYPE_FP32 '
-        f"dims: [ {SEGMENT_FRAMES}, {N_MELS}, 1 ] }}\n]\n"
-        f"output [\n{outputs}\n]\ndynamic_batching {{ }}\n"
-    )
-
-
 def make_artifact(
     repo: Path,
     *,
@@ -108,7 +95,9 @@ def make_artifact(
         json.dumps(dict(FRONTEND_PARAMS) if frontend is None else frontend), encoding="utf-8"
     )
     (model_dir / "metrics.json").write_text(json.dumps({"artist": {"accuracy": 0.5}}), encoding="utf-8")
-    (model_dir / "config.pbtxt").write_text(triton_config(name, labels), encoding="utf-8")
+    (model_dir / "config.pbtxt").write_text(
+        triton_config(name, {t: len(v) for t, v in labels.items()}), encoding="utf-8"
+    )
     (model_dir / "README.md").write_text("# songid-test\n\nA tiny model for tests.\n", encoding="utf-8")
     return model_dir
 

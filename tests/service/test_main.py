@@ -5,10 +5,8 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,6 +14,7 @@ import httpx
 import pytest
 
 from frontend.audio import FRONTEND_PARAMS
+from tests.processes import free_port, server_process, wait_ready
 from tests.service.samples import encode, make_artifact
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -25,12 +24,6 @@ API_KEY = "process-test-key-9f2c"
 def serve_command() -> list[str]:
     script = Path(sys.executable).with_name("songid-serve")
     return [str(script)] if script.exists() else [sys.executable, "-m", "service"]
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def server_env(model_dir: Path, port: int, **extra: str) -> dict[str, str]:
@@ -50,38 +43,9 @@ def server_env(model_dir: Path, port: int, **extra: str) -> dict[str, str]:
 def server(model_repo: Path, tmp_path: Path) -> Iterator[tuple[str, subprocess.Popen[bytes], Path]]:
     port = free_port()
     log_path = tmp_path / "server.log"
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            serve_command(),
-            cwd=REPO_ROOT,
-            env=server_env(model_repo, port, SONGID_API_KEYS=API_KEY),
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    try:
+    env = server_env(model_repo, port, SONGID_API_KEYS=API_KEY)
+    with server_process(serve_command(), env=env, cwd=REPO_ROOT, log_path=log_path) as process:
         yield f"http://127.0.0.1:{port}", process, log_path
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=5)
-
-
-def wait_ready(base: str, process: subprocess.Popen[bytes], log_path: Path, timeout: float = 90.0) -> dict:
-    give_up = time.monotonic() + timeout
-    while time.monotonic() < give_up:
-        if process.poll() is not None:
-            pytest.fail(f"server exited with {process.returncode}:\n{log_path.read_text(errors='replace')}")
-        try:
-            response = httpx.get(f"{base}/readyz", timeout=2)
-            if response.status_code == 200:
-                return dict(response.json())
-        except httpx.TransportError:
-            pass
-        time.sleep(0.2)
-    pytest.fail(f"server not ready after {timeout} s:\n{log_path.read_text(errors='replace')}")
 
 
 @pytest.mark.slow
