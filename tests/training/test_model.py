@@ -16,6 +16,8 @@ def test_layer_structure_follows_the_paper() -> None:
     assert [c.filters for c in convs] == [32, 64, 128, 64, 32]
     assert all(c.kernel_size == (3, 3) and c.padding == "same" for c in convs)
     assert all(d.rate == 0.25 for d in model.layers if isinstance(d, keras.layers.Dropout))
+    # running statistics must settle within an epoch of a small catalog (see BN_MOMENTUM)
+    assert all(b.momentum == 0.9 for b in model.layers if isinstance(b, keras.layers.BatchNormalization))
     # 187x96 pooled five times -> 5x3x32 = 480 features
     assert model.get_layer("flatten").output.shape[-1] == 480
 
