@@ -46,11 +46,12 @@ It can only name these labels: any other performer is mapped to the nearest know
 
 ## Training
 - data: {notes.get("description") or notes.get("data", "not recorded")}
-- tasks {config.get("tasks")}, alpha {config.get("alpha")} (None = N_first / N_second), Adam lr
-  {config.get("learning_rate")}, batch {config.get("batch_size")}, at most {config.get("segments_per_song")}
-  segments per song per epoch, early stopping (patience {config.get("patience")}), seed {config.get("seed")}
-- parameters: {export.get("params", "?")}; ONNX opset {export.get("onnx_opset", "?")}, max |ONNX - Keras|
-  on a random batch: {export.get("parity_max_abs_diff", "?")}
+- tasks {config.get("tasks")}; second-task loss weight alpha {config.get("alpha")} (None = N_first / N_second)
+- Adam, learning rate {config.get("learning_rate")}, batch {config.get("batch_size")}; at most
+  {config.get("segments_per_song")} segments per song per epoch; early stopping on validation loss
+  (patience {config.get("patience")}, best weights kept); seed {config.get("seed")}
+- {export.get("params", "?")} parameters; ONNX opset {export.get("onnx_opset", "?")}; largest difference
+  between ONNX Runtime and Keras outputs on a random batch: {export.get("parity_max_abs_diff", "?")}
 
 ## Metrics
 {_metrics_table(metrics)}
