@@ -3,16 +3,27 @@
 A run folder holds everything needed to evaluate and export it::
 
     <run>/config.json  labels.json  split.json  model.keras  history.csv  tensorboard/
+
+Several workers: when ``TF_CONFIG`` names a cluster, every worker runs ``songid train`` with
+the same arguments and training uses ``tf.distribute.MultiWorkerMirroredStrategy``. The
+global batch is ``batch_size`` x replicas (one replica per worker on CPU), so each replica
+still sees ``batch_size`` segments per step and an epoch takes proportionally fewer steps.
+Only the chief (task ``chief``, or ``worker`` 0 when there is none) writes the run folder;
+the others write to a temporary folder that is deleted when they finish. Resuming an
+interrupted multi-worker run needs the run folder on storage that every worker sees.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import os
 import shutil
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import keras
 import numpy as np
@@ -71,12 +82,86 @@ class _Throughput(keras.callbacks.Callback):
             logs["segments_per_s"] = rate
 
 
-def _dataset(songs: SongMels, config: TrainConfig) -> tf.data.Dataset:
+@dataclass(frozen=True)
+class Cluster:
+    """This process's place in training: alone, or one worker of a ``TF_CONFIG`` cluster."""
+
+    strategy: tf.distribute.Strategy
+    replicas: int  # replicas in sync over all workers (one per worker on CPU)
+    is_chief: bool  # writes the run folder
+
+    @property
+    def distributed(self) -> bool:
+        return isinstance(self.strategy, tf.distribute.MultiWorkerMirroredStrategy)
+
+
+class _MultiWorkerStrategy(tf.distribute.MultiWorkerMirroredStrategy):
+    """``MultiWorkerMirroredStrategy`` with the ``reduce`` that Keras 3 expects of a strategy.
+
+    Keras 3 reduces a whole ``(x, y)`` batch in one call when it builds a model under a
+    strategy, and reduces scalar step results (loss, metrics) with ``axis=0``; this
+    strategy's own ``reduce`` takes neither. Here a nested structure is reduced leaf by
+    leaf, and a scalar across replicas (``axis=None``), as the other strategies do.
+    """
+
+    def reduce(self, reduce_op: Any, value: Any, axis: Any) -> Any:
+        if not isinstance(value, tf.distribute.DistributedValues) and tf.nest.is_nested(value):
+            return tf.nest.map_structure(lambda leaf: self.reduce(reduce_op, leaf, axis), value)
+        local = self.experimental_local_results(value)[0]
+        if axis is not None and getattr(local, "shape", None) is not None and local.shape.rank == 0:
+            axis = None
+        return super().reduce(reduce_op, value, axis)
+
+
+_multi_worker: Cluster | None = None
+
+
+def cluster_from_environment() -> Cluster:
+    """The default strategy, or ``MultiWorkerMirroredStrategy`` when ``TF_CONFIG`` is set.
+
+    The multi-worker strategy is made once per process, before anything else touches
+    TensorFlow's runtime (collective ops are configured at start-up), and then reused.
+
+    Raises:
+        ValueError: ``TF_CONFIG`` is not a JSON object with ``cluster`` and ``task``.
+    """
+    raw = os.environ.get("TF_CONFIG", "").strip()
+    if not raw:
+        return Cluster(tf.distribute.get_strategy(), replicas=1, is_chief=True)
+    try:
+        spec = json.loads(raw)
+        task_type, task_id = str(spec["task"]["type"]), int(spec["task"]["index"])
+        jobs = dict(spec["cluster"])
+    except (json.JSONDecodeError, KeyError, TypeError, ValueError) as e:
+        raise ValueError(f"TF_CONFIG must be JSON with 'cluster' and 'task' {{type, index}}: {raw!r}") from e
+    global _multi_worker
+    if _multi_worker is None:  # once per process: later runs (songid compare) share it
+        strategy = _MultiWorkerStrategy()
+        is_chief = task_type == "chief" or (task_type == "worker" and task_id == 0 and "chief" not in jobs)
+        _multi_worker = Cluster(strategy, replicas=int(strategy.num_replicas_in_sync), is_chief=is_chief)
+    return _multi_worker
+
+
+def _shard_by_data(dataset: tf.data.Dataset) -> tf.data.Dataset:
+    """Every worker builds the same batches; each keeps its replicas' slice of every batch."""
+    options = tf.data.Options()
+    options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
+    return dataset.with_options(options)
+
+
+def _dataset(songs: SongMels, config: TrainConfig, cluster: Cluster) -> tf.data.Dataset:
+    """Endless training batches; on a cluster, global batches of ``batch_size`` x replicas.
+
+    Every worker draws the same segments (same seed); the DATA auto-shard policy gives each
+    replica its ``batch_size`` rows of each global batch, so together they see every
+    segment of an epoch once. Global batches are re-cut from the stream with
+    ``drop_remainder``, so no replica ever gets a short or empty batch.
+    """
     signature = (
         tf.TensorSpec((None, SEGMENT_FRAMES, N_MELS, 1), tf.float32),
         {t: tf.TensorSpec((None,), tf.int64) for t in config.tasks},
     )
-    return tf.data.Dataset.from_generator(
+    dataset = tf.data.Dataset.from_generator(
         lambda: epoch_batches(
             songs,
             hop_frames=config.hop_frames,
@@ -85,19 +170,65 @@ def _dataset(songs: SongMels, config: TrainConfig) -> tf.data.Dataset:
             seed=config.seed,
         ),
         output_signature=signature,
-    ).prefetch(tf.data.AUTOTUNE)
+    )
+    if cluster.distributed:
+        dataset = _shard_by_data(
+            dataset.unbatch().batch(config.batch_size * cluster.replicas, drop_remainder=True)
+        )
+    return dataset.prefetch(tf.data.AUTOTUNE)
+
+
+def _backup_dir(run_dir: Path, write_dir: Path) -> Path:
+    """Where this worker's BackupAndRestore keeps its state.
+
+    The chief uses the run folder's ``backup/``. Another worker starts from a copy of it in
+    its temporary folder, so an interrupted run resumes at the same epoch everywhere while
+    only the chief writes into the run folder.
+    """
+    shared = run_dir / "backup"
+    if write_dir == run_dir:
+        return shared
+    own = write_dir / "backup"
+    if shared.is_dir():
+        shutil.copytree(shared, own)
+    return own
 
 
 def train(cache_dir: Path, split_file: Path, run_dir: Path, config: TrainConfig) -> TrainResult:
     """Train one model and write its run folder.
 
+    With ``TF_CONFIG`` set, this is one worker of a multi-worker run (see the module
+    docstring): every worker calls it with the same arguments, and only the chief writes
+    ``run_dir``.
+
     Args:
         cache_dir: a prepared mel cache (``songid prepare``).
         split_file: the song-level split (``songid split``); copied into the run.
         run_dir: output folder, created.
-        config: hyper-parameters; saved as ``config.json``.
+        config: hyper-parameters; saved as ``config.json``. ``batch_size`` is per replica.
     """
-    run_dir.mkdir(parents=True, exist_ok=True)
+    cluster = cluster_from_environment()  # first: configures TensorFlow's collective ops
+    write_dir = run_dir if cluster.is_chief else Path(tempfile.mkdtemp(prefix="songid-worker-"))
+    try:
+        return _train(cache_dir, split_file, run_dir, config, cluster, write_dir)
+    finally:
+        if write_dir != run_dir:
+            shutil.rmtree(write_dir, ignore_errors=True)
+
+
+def _train(
+    cache_dir: Path, split_file: Path, run_dir: Path, config: TrainConfig, cluster: Cluster, write_dir: Path
+) -> TrainResult:
+    """:func:`train` on one worker; everything is written under ``write_dir``."""
+    write_dir.mkdir(parents=True, exist_ok=True)
+    if cluster.distributed:
+        log.info(
+            "multi-worker training: %s, global batch %d (%d per replica x %d replicas)",
+            "chief" if cluster.is_chief else f"worker writing to {write_dir}",
+            config.batch_size * cluster.replicas,
+            config.batch_size,
+            cluster.replicas,
+        )
     splits = songs_by_split(cache_dir, split_file)
     if not splits["train"] or not splits["val"]:
         raise ValueError(
@@ -110,46 +241,51 @@ def train(cache_dir: Path, split_file: Path, run_dir: Path, config: TrainConfig)
     train_mels = SongMels.load(cache_dir, splits["train"], space)
     val_mels = SongMels.load(cache_dir, splits["val"], space)
     vs, vt = evenly_spaced(val_mels, hop_frames=SEGMENT_FRAMES, per_song=config.val_segments_per_song)
+    global_batch = config.batch_size * cluster.replicas
     val_ds = tf.data.Dataset.from_tensor_slices(
         (val_mels.gather(vs, vt), {t: y[vs] for t, y in val_mels.labels.items()})
-    ).batch(config.batch_size * 2)
+    ).batch(global_batch * 2)
+    if cluster.distributed:
+        val_ds = _shard_by_data(val_ds)
 
-    model = build_model(n_classes)
-    model.compile(
-        optimizer=keras.optimizers.Adam(learning_rate=config.learning_rate),
-        loss={t: "sparse_categorical_crossentropy" for t in config.tasks},
-        loss_weights=config.loss_weights(n_classes),
-        metrics={t: ["accuracy"] for t in config.tasks},
-        jit_compile=False,  # XLA measured several times slower for this network on CPU
-    )
+    with cluster.strategy.scope():
+        model = build_model(n_classes)
+        model.compile(
+            optimizer=keras.optimizers.Adam(learning_rate=config.learning_rate),
+            loss={t: "sparse_categorical_crossentropy" for t in config.tasks},
+            loss_weights=config.loss_weights(n_classes),
+            metrics={t: ["accuracy"] for t in config.tasks},
+            jit_compile=False,  # XLA measured several times slower for this network on CPU
+        )
     steps = steps_per_epoch(
         train_mels,
         hop_frames=config.hop_frames,
         per_song=config.segments_per_song,
-        batch_size=config.batch_size,
+        batch_size=global_batch,
     )
-    throughput = _Throughput(segments_per_epoch=steps * config.batch_size)
-    config.save(run_dir / CONFIG_FILE)
-    (run_dir / LABELS_FILE).write_text(json.dumps(space, indent=1, ensure_ascii=False), encoding="utf-8")
-    if split_file.resolve() != (run_dir / SPLIT_FILE).resolve():
-        shutil.copyfile(split_file, run_dir / SPLIT_FILE)
+    throughput = _Throughput(segments_per_epoch=steps * global_batch)
+    config.save(write_dir / CONFIG_FILE)
+    (write_dir / LABELS_FILE).write_text(json.dumps(space, indent=1, ensure_ascii=False), encoding="utf-8")
+    if split_file.resolve() != (write_dir / SPLIT_FILE).resolve():
+        shutil.copyfile(split_file, write_dir / SPLIT_FILE)
     history = model.fit(
-        _dataset(train_mels, config),
+        _dataset(train_mels, config, cluster),
         steps_per_epoch=steps,
         epochs=config.epochs,
         validation_data=val_ds,
         verbose=2,
         callbacks=[
             throughput,
-            keras.callbacks.BackupAndRestore(str(run_dir / "backup")),  # resumes an interrupted run
+            # resumes an interrupted run
+            keras.callbacks.BackupAndRestore(str(_backup_dir(run_dir, write_dir))),
             keras.callbacks.EarlyStopping(
                 monitor="val_loss", patience=config.patience, restore_best_weights=True
             ),
-            keras.callbacks.CSVLogger(str(run_dir / HISTORY_FILE)),
-            keras.callbacks.TensorBoard(log_dir=str(run_dir / "tensorboard"), profile_batch=0),
+            keras.callbacks.CSVLogger(str(write_dir / HISTORY_FILE)),
+            keras.callbacks.TensorBoard(log_dir=str(write_dir / "tensorboard"), profile_batch=0),
         ],
     )
-    model.save(run_dir / MODEL_FILE)
+    model.save(write_dir / MODEL_FILE)
     rates = throughput.rates[1:] or throughput.rates
     return TrainResult(
         run_dir=run_dir,

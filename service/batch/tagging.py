@@ -1,0 +1,155 @@
+"""One file to one result row, with the service's own model class and pipeline.
+
+A :class:`Tagger` holds one :class:`~service.model.SongModel` (one ONNX Runtime session)
+and runs files through :meth:`service.inference.InferenceService.analyse`, the code that
+answers ``POST /predict``: the same header check, decoding, log-mel, batched inference and
+song-level averaging, and the same ranking as the response (:func:`service.routers.predict.ranked`).
+A row therefore holds exactly what the service would answer for that file.
+
+Row layout (see :func:`columns`), for tasks ``artist`` and ``language``::
+
+    path                    str    the item's key (relative to the input folder, or as in the manifest)
+    duration_s              float  seconds of audio analysed; None on error
+    n_segments              int    3-second segments classified; None on error
+    artist_labels           [str]  top-k label ids, most probable first; [] on error
+    artist_probabilities    [float] their song-level probabilities (float64, in [0, 1])
+    language_labels, language_probabilities
+    model_name, model_version
+    error                   str    None, or "<code>: <message>" when the file could not be tagged
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Final
+
+from service.batch.sources import Item
+from service.cancellation import CancelToken
+from service.errors import ServiceError
+from service.inference import InferenceService
+from service.metrics import Metrics
+from service.model import SongModel
+from service.routers.predict import MAX_TOP_K, ranked
+
+if TYPE_CHECKING:
+    from service.settings import ExecutionProvider
+
+logger = logging.getLogger(__name__)
+
+Row = dict[str, Any]
+MIB: Final = 1024 * 1024
+LEADING_COLUMNS: Final = ("path", "duration_s", "n_segments")
+TRAILING_COLUMNS: Final = ("model_name", "model_version", "error")
+
+
+def columns(tasks: list[str]) -> list[str]:
+    """Every column of a row, in order, for a model with these tasks."""
+    per_task = [f"{task}_{part}" for task in tasks for part in ("labels", "probabilities")]
+    return [*LEADING_COLUMNS, *per_task, *TRAILING_COLUMNS]
+
+
+@dataclass(frozen=True)
+class TagOptions:
+    """What every engine needs to build the same :class:`Tagger` in each of its workers.
+
+    Attributes:
+        model_dir: the model folder, or a folder holding exactly one (as ``models/``).
+        model_version: numbered version to use; ``None`` takes the highest.
+        provider: ONNX Runtime execution provider: ``auto``, ``cpu`` or ``cuda``.
+        top_k: labels kept per task, 1 to 100.
+        max_duration_s: seconds of audio analysed per file; decoding stops there.
+        max_decoded_bytes: largest decoded PCM a file's header may promise, bytes.
+        batch_size: segments per ONNX Runtime call.
+    """
+
+    model_dir: str
+    model_version: int | None = None
+    provider: ExecutionProvider = "auto"
+    top_k: int = 5
+    max_duration_s: float = 600.0
+    max_decoded_bytes: int = 768 * MIB
+    batch_size: int = 32
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.top_k <= MAX_TOP_K:
+            raise ValueError(f"top_k must be between 1 and {MAX_TOP_K}, got {self.top_k}")
+        if not self.max_duration_s > 0:
+            raise ValueError(f"max_duration_s must be > 0, got {self.max_duration_s}")
+        if self.max_decoded_bytes < 16 * MIB:
+            raise ValueError(f"max_decoded_bytes must be at least {16 * MIB}, got {self.max_decoded_bytes}")
+        if not 1 <= self.batch_size <= 1024:
+            raise ValueError(f"batch_size must be between 1 and 1024, got {self.batch_size}")
+        if self.model_version is not None and self.model_version < 1:
+            raise ValueError(f"model_version must be >= 1, got {self.model_version}")
+
+
+def describe_error(error: Exception) -> str:
+    """The row's ``error`` text: the service's code and message, or the exception's type."""
+    if isinstance(error, ServiceError):
+        return f"{error.code}: {error.message}"
+    if isinstance(error, OSError):
+        return f"unreadable: {error}"
+    return f"{type(error).__name__}: {error}"
+
+
+class Tagger:
+    """A loaded model plus the service's pipeline; tags one file at a time (not thread-safe).
+
+    Raises:
+        service.model.ModelLoadError: the model folder cannot be served.
+    """
+
+    def __init__(self, options: TagOptions, *, intra_op_threads: int = 0, inter_op_threads: int = 1) -> None:
+        self.options = options
+        self.model = SongModel(
+            options.model_dir,
+            version=options.model_version,
+            provider=options.provider,
+            intra_op_threads=intra_op_threads,
+            inter_op_threads=inter_op_threads,
+            batch_size=options.batch_size,
+        )
+        self.model.load()
+        self._pipeline = InferenceService(
+            self.model,
+            Metrics(),  # a private registry: batch workers export no metrics
+            max_concurrent=1,
+            retry_after_s=0,
+            max_duration_s=options.max_duration_s,
+            max_decoded_bytes=options.max_decoded_bytes,
+        )
+
+    @property
+    def tasks(self) -> list[str]:
+        return self.model.artifact.tasks
+
+    def empty_row(self, key: str) -> Row:
+        """A row for ``key`` with no prediction yet (what an error row keeps)."""
+        row: Row = {"path": key, "duration_s": None, "n_segments": None}
+        for task in self.tasks:
+            row[f"{task}_labels"] = []
+            row[f"{task}_probabilities"] = []
+        row.update(model_name=self.model.name, model_version=self.model.version, error=None)
+        return row
+
+    def tag(self, item: Item) -> Row:
+        """Analyse one file; any failure becomes the row's ``error``, never an exception."""
+        row = self.empty_row(item.key)
+        try:
+            with open(item.location, "rb") as source:  # noqa: PTH123 - a plain binary stream
+                analysis = self._pipeline.analyse(source, CancelToken(), record=False)
+        except Exception as e:  # one bad file must not stop a catalog
+            row["error"] = describe_error(e)
+            logger.debug("cannot tag %s: %s", item.key, row["error"])
+            return row
+        row["duration_s"] = float(analysis.duration_s)
+        row["n_segments"] = int(analysis.n_segments)
+        for task, probabilities in analysis.song_probs.items():
+            scores = ranked(probabilities, self.model.labels[task], self.options.top_k)
+            row[f"{task}_labels"] = [score.label for score in scores]
+            row[f"{task}_probabilities"] = [score.probability for score in scores]
+        return row
+
+    def close(self) -> None:
+        self.model.close()
