@@ -16,7 +16,7 @@ from service.inference import InferenceService
 from service.metrics import Metrics
 from service.middleware import RequestContextMiddleware
 from service.model import ModelLoadError, SongModel
-from service.routers import health, labels, metrics, predict
+from service.routers import health, labels, metrics, predict, v2
 from service.security import ApiKeyChecker, require_api_key
 from service.settings import Settings
 from service.upload import spool_factory
@@ -94,6 +94,7 @@ def create_app(settings: Settings | None = None, *, model: SongModel | None = No
     app.include_router(predict.router, dependencies=protected)
     app.include_router(labels.router, dependencies=protected)
     app.include_router(metrics.router, dependencies=protected)
+    app.include_router(v2.router, dependencies=protected)
 
     install_error_handlers(app)
     app.add_middleware(RequestContextMiddleware, metrics=app_metrics)

@@ -14,28 +14,33 @@ also under ``/versions/{version}``). Errors keep the service's body,
 from __future__ import annotations
 
 import asyncio
-import json
 import threading
 from concurrent.futures import Future
 from http import HTTPStatus
-from typing import Any, ClassVar, Final, Literal
+from typing import Any, ClassVar, Final
 
 import numpy as np
 from fastapi import APIRouter, Request
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from frontend.artifact import INPUT_NAME
 from frontend.audio import INPUT_SHAPE
 from service.cancellation import CancelToken
 from service.dependencies import InferenceDep, SettingsDep
-from service.errors import InvalidInputError, ModelNotReadyError, PayloadTooLargeError, ServiceError
+from service.errors import ModelNotReadyError, PayloadTooLargeError, ServiceError
 from service.inference import Slot, deadline
 from service.model import SongModel
+from service.oip import (
+    DATATYPE,
+    INFER_BODY,
+    InferResponse,
+    LiveResponse,
+    ModelMetadata,
+    OutputTensor,
+    ReadyResponse,
+    TensorMetadata,
+    parse_infer_request,
+)
 from service.schemas import ErrorResponse
-
-MAX_BATCH: Final = 64  # as config.pbtxt's max_batch_size
-DATATYPE: Final = "FP32"
-PLATFORM: Final = "onnxruntime_onnx"
 
 router = APIRouter(prefix="/v2", tags=["open inference protocol"])
 
@@ -58,98 +63,6 @@ def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
 class ModelNotFoundError(ServiceError):
     status_code: ClassVar[int] = HTTPStatus.NOT_FOUND
     code: ClassVar[str] = "not_found"
-
-
-class _Schema(BaseModel):
-    model_config = ConfigDict(frozen=True, protected_namespaces=())
-
-
-class LiveResponse(_Schema):
-    live: Literal[True] = True
-
-
-class ReadyResponse(_Schema):
-    ready: Literal[True] = True
-
-
-class TensorMetadata(_Schema):
-    name: str
-    datatype: str = Field(examples=[DATATYPE])
-    shape: list[int] = Field(description="-1 for the batch axis.", examples=[[-1, *INPUT_SHAPE]])
-
-
-class ModelMetadata(_Schema):
-    name: str
-    versions: list[str]
-    platform: str = PLATFORM
-    inputs: list[TensorMetadata]
-    outputs: list[TensorMetadata]
-
-
-class OutputTensor(_Schema):
-    name: str
-    datatype: str = DATATYPE
-    shape: list[int]
-    data: list[float] = Field(description="Row-major (flattened) values.")
-
-
-class InferResponse(_Schema):
-    model_name: str
-    model_version: str
-    id: str | None = None
-    outputs: list[OutputTensor]
-
-
-class _InputTensor(BaseModel):
-    name: str
-    shape: list[int]
-    datatype: str
-    data: list[Any]
-
-
-class _RequestedOutput(BaseModel):
-    name: str
-
-
-class _InferRequest(BaseModel):
-    id: str | None = None
-    inputs: list[_InputTensor] = Field(min_length=1)
-    outputs: list[_RequestedOutput] | None = None
-
-
-_TENSOR_SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "required": ["name", "shape", "datatype", "data"],
-    "properties": {
-        "name": {"type": "string", "example": INPUT_NAME},
-        "shape": {"type": "array", "items": {"type": "integer"}, "example": [1, *INPUT_SHAPE]},
-        "datatype": {"type": "string", "example": DATATYPE},
-        "data": {"type": "array", "items": {}, "description": "Row-major values, flat or nested."},
-    },
-}
-_INFER_BODY: dict[str, Any] = {
-    "required": True,
-    "content": {
-        "application/json": {
-            "schema": {
-                "type": "object",
-                "required": ["inputs"],
-                "properties": {
-                    "id": {"type": "string"},
-                    "inputs": {"type": "array", "items": _TENSOR_SCHEMA, "minItems": 1},
-                    "outputs": {
-                        "type": "array",
-                        "items": {
-                            "type": "object",
-                            "required": ["name"],
-                            "properties": {"name": {"type": "string"}},
-                        },
-                    },
-                },
-            }
-        }
-    },
-}
 
 
 def _served(inference: InferenceDep, name: str, version: int | None) -> SongModel:
@@ -177,49 +90,6 @@ async def _read_body(request: Request, limit: int) -> bytes:
             raise PayloadTooLargeError(f"request body exceeds the limit of {limit} bytes")
         chunks.append(chunk)
     return b"".join(chunks)
-
-
-def parse_infer_request(body: bytes, tasks: list[str]) -> tuple[_InferRequest, np.ndarray, list[str]]:
-    """Validate an inference request: ``(request, mel (n, 187, 96, 1) float32, outputs wanted)``.
-
-    Raises:
-        InvalidInputError: naming the field and the bad value.
-    """
-    try:
-        request = _InferRequest.model_validate(json.loads(body))
-    except (json.JSONDecodeError, UnicodeDecodeError) as e:
-        raise InvalidInputError(f"the body is not JSON: {e}") from e
-    except ValidationError as e:
-        problems = "; ".join(f"{'.'.join(map(str, err['loc']))}: {err['msg']}" for err in e.errors())
-        raise InvalidInputError(f"not an inference request: {problems}") from e
-    if [t.name for t in request.inputs] != [INPUT_NAME]:
-        raise InvalidInputError(
-            f"expected one input named {INPUT_NAME!r}, got {[t.name for t in request.inputs]}"
-        )
-    tensor = request.inputs[0]
-    if tensor.datatype != DATATYPE:
-        raise InvalidInputError(f"input {INPUT_NAME!r}: datatype must be {DATATYPE}, got {tensor.datatype!r}")
-    shape = tuple(tensor.shape)
-    if len(shape) != 1 + len(INPUT_SHAPE) or shape[1:] != INPUT_SHAPE or not 1 <= shape[0] <= MAX_BATCH:
-        raise InvalidInputError(
-            f"input {INPUT_NAME!r}: shape must be [n, {', '.join(map(str, INPUT_SHAPE))}] "
-            f"with 1 <= n <= {MAX_BATCH}, got {list(shape)}"
-        )
-    try:
-        values = np.asarray(tensor.data, dtype=np.float32)
-    except (TypeError, ValueError) as e:
-        raise InvalidInputError(f"input {INPUT_NAME!r}: data must be numbers ({e})") from e
-    if values.size != int(np.prod(shape)):
-        raise InvalidInputError(
-            f"input {INPUT_NAME!r}: shape {list(shape)} needs {int(np.prod(shape))} values, got {values.size}"
-        )
-    if not np.isfinite(values).all():
-        raise InvalidInputError(f"input {INPUT_NAME!r}: data holds NaN or infinite values")
-    wanted = tasks if request.outputs is None else [o.name for o in request.outputs]
-    unknown = [name for name in wanted if name not in tasks]
-    if unknown:
-        raise InvalidInputError(f"unknown output(s) {unknown}; this model has {tasks}")
-    return request, values.reshape(shape), wanted
 
 
 async def _predict(model: SongModel, mel: np.ndarray, slot: Slot) -> dict[str, np.ndarray]:
@@ -260,14 +130,22 @@ async def ready(inference: InferenceDep) -> ReadyResponse:
 
 
 @router.get("/models/{name}", response_model=ModelMetadata, responses=error_responses(404, 503))
+async def metadata(name: str, inference: InferenceDep) -> ModelMetadata:
+    """Open Inference Protocol: the model's input and outputs (batch axis -1)."""
+    return _metadata(_served(inference, name, None))
+
+
 @router.get(
     "/models/{name}/versions/{version}",
     response_model=ModelMetadata,
     responses=error_responses(404, 422, 503),
 )
-async def metadata(name: str, inference: InferenceDep, version: int | None = None) -> ModelMetadata:
-    """Open Inference Protocol: the model's input and outputs (batch axis -1)."""
-    model = _served(inference, name, version)
+async def version_metadata(name: str, version: int, inference: InferenceDep) -> ModelMetadata:
+    """Open Inference Protocol: the model's input and outputs, for one version."""
+    return _metadata(_served(inference, name, version))
+
+
+def _metadata(model: SongModel) -> ModelMetadata:
     return ModelMetadata(
         name=model.name,
         versions=[str(model.version)],
@@ -280,13 +158,19 @@ async def metadata(name: str, inference: InferenceDep, version: int | None = Non
 
 
 @router.get("/models/{name}/ready", response_model=ReadyResponse, responses=error_responses(404, 503))
+async def model_ready(name: str, inference: InferenceDep) -> ReadyResponse:
+    """Open Inference Protocol: this model can serve."""
+    _served(inference, name, None)
+    return ReadyResponse()
+
+
 @router.get(
     "/models/{name}/versions/{version}/ready",
     response_model=ReadyResponse,
     responses=error_responses(404, 422, 503),
 )
-async def model_ready(name: str, inference: InferenceDep, version: int | None = None) -> ReadyResponse:
-    """Open Inference Protocol: this model can serve."""
+async def version_ready(name: str, version: int, inference: InferenceDep) -> ReadyResponse:
+    """Open Inference Protocol: this version of the model can serve."""
     _served(inference, name, version)
     return ReadyResponse()
 
@@ -295,19 +179,29 @@ async def model_ready(name: str, inference: InferenceDep, version: int | None = 
     "/models/{name}/infer",
     response_model=InferResponse,
     responses=error_responses(400, 401, 404, 413, 503, 504),
-    openapi_extra={"requestBody": _INFER_BODY},
+    openapi_extra={"requestBody": INFER_BODY},
 )
+async def infer(name: str, request: Request, inference: InferenceDep, settings: SettingsDep) -> InferResponse:
+    """Open Inference Protocol: per-segment probabilities for a batch of log-mel segments."""
+    return await _infer(_served(inference, name, None), request, inference, settings)
+
+
 @router.post(
     "/models/{name}/versions/{version}/infer",
     response_model=InferResponse,
     responses=error_responses(400, 401, 404, 413, 422, 503, 504),
-    openapi_extra={"requestBody": _INFER_BODY},
+    openapi_extra={"requestBody": INFER_BODY},
 )
-async def infer(
-    name: str, request: Request, inference: InferenceDep, settings: SettingsDep, version: int | None = None
+async def version_infer(
+    name: str, version: int, request: Request, inference: InferenceDep, settings: SettingsDep
 ) -> InferResponse:
-    """Open Inference Protocol: per-segment probabilities for a batch of log-mel segments."""
-    model = _served(inference, name, version)
+    """Open Inference Protocol: as ``infer``, for one version."""
+    return await _infer(_served(inference, name, version), request, inference, settings)
+
+
+async def _infer(
+    model: SongModel, request: Request, inference: InferenceDep, settings: SettingsDep
+) -> InferResponse:
     async with inference.admit() as slot, deadline(settings.request_timeout_s):
         body = await _read_body(request, settings.max_upload_bytes)
         parsed, mel, wanted = parse_infer_request(body, model.artifact.tasks)

@@ -15,7 +15,6 @@ from fastapi.testclient import TestClient
 from frontend.audio import INPUT_SHAPE, segments_from_audio
 from service.app import create_app
 from service.model import SongModel
-from service.routers import v2
 from tests.service.conftest import make_settings
 from tests.service.samples import encode
 
@@ -25,7 +24,6 @@ INFER = f"/v2/models/{NAME}/infer"
 
 def v2_client(model_repo: Path, model: SongModel, **overrides: Any) -> TestClient:
     app = create_app(make_settings(model_repo, **overrides), model=model)
-    app.include_router(v2.router)
     return TestClient(app, raise_server_exceptions=False)
 
 

@@ -1,0 +1,153 @@
+"""Open Inference Protocol (KServe v2, JSON) messages: the request and response models and the
+parsing of an inference request into a log-mel batch. Knows nothing of routes."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Final, Literal
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from frontend.artifact import INPUT_NAME
+from frontend.audio import INPUT_SHAPE
+from service.errors import InvalidInputError
+
+MAX_BATCH: Final = 64  # as config.pbtxt's max_batch_size
+DATATYPE: Final = "FP32"
+PLATFORM: Final = "onnxruntime_onnx"
+
+
+class _Schema(BaseModel):
+    model_config = ConfigDict(frozen=True, protected_namespaces=())
+
+
+class LiveResponse(_Schema):
+    live: Literal[True] = True
+
+
+class ReadyResponse(_Schema):
+    ready: Literal[True] = True
+
+
+class TensorMetadata(_Schema):
+    name: str
+    datatype: str = Field(examples=[DATATYPE])
+    shape: list[int] = Field(description="-1 for the batch axis.", examples=[[-1, *INPUT_SHAPE]])
+
+
+class ModelMetadata(_Schema):
+    name: str
+    versions: list[str]
+    platform: str = PLATFORM
+    inputs: list[TensorMetadata]
+    outputs: list[TensorMetadata]
+
+
+class OutputTensor(_Schema):
+    name: str
+    datatype: str = DATATYPE
+    shape: list[int]
+    data: list[float] = Field(description="Row-major (flattened) values.")
+
+
+class InferResponse(_Schema):
+    model_name: str
+    model_version: str
+    id: str | None = None
+    outputs: list[OutputTensor]
+
+
+class _InputTensor(BaseModel):
+    name: str
+    shape: list[int]
+    datatype: str
+    data: list[Any]
+
+
+class _RequestedOutput(BaseModel):
+    name: str
+
+
+class _InferRequest(BaseModel):
+    id: str | None = None
+    inputs: list[_InputTensor] = Field(min_length=1)
+    outputs: list[_RequestedOutput] | None = None
+
+
+TENSOR_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["name", "shape", "datatype", "data"],
+    "properties": {
+        "name": {"type": "string", "example": INPUT_NAME},
+        "shape": {"type": "array", "items": {"type": "integer"}, "example": [1, *INPUT_SHAPE]},
+        "datatype": {"type": "string", "example": DATATYPE},
+        "data": {"type": "array", "items": {}, "description": "Row-major values, flat or nested."},
+    },
+}
+INFER_BODY: dict[str, Any] = {
+    "required": True,
+    "content": {
+        "application/json": {
+            "schema": {
+                "type": "object",
+                "required": ["inputs"],
+                "properties": {
+                    "id": {"type": "string"},
+                    "inputs": {"type": "array", "items": TENSOR_SCHEMA, "minItems": 1},
+                    "outputs": {
+                        "type": "array",
+                        "items": {
+                            "type": "object",
+                            "required": ["name"],
+                            "properties": {"name": {"type": "string"}},
+                        },
+                    },
+                },
+            }
+        }
+    },
+}
+
+
+def parse_infer_request(body: bytes, tasks: list[str]) -> tuple[_InferRequest, np.ndarray, list[str]]:
+    """Validate an inference request: ``(request, mel (n, 187, 96, 1) float32, outputs wanted)``.
+
+    Raises:
+        InvalidInputError: naming the field and the bad value.
+    """
+    try:
+        request = _InferRequest.model_validate(json.loads(body))
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise InvalidInputError(f"the body is not JSON: {e}") from e
+    except ValidationError as e:
+        problems = "; ".join(f"{'.'.join(map(str, err['loc']))}: {err['msg']}" for err in e.errors())
+        raise InvalidInputError(f"not an inference request: {problems}") from e
+    if [t.name for t in request.inputs] != [INPUT_NAME]:
+        raise InvalidInputError(
+            f"expected one input named {INPUT_NAME!r}, got {[t.name for t in request.inputs]}"
+        )
+    tensor = request.inputs[0]
+    if tensor.datatype != DATATYPE:
+        raise InvalidInputError(f"input {INPUT_NAME!r}: datatype must be {DATATYPE}, got {tensor.datatype!r}")
+    shape = tuple(tensor.shape)
+    if len(shape) != 1 + len(INPUT_SHAPE) or shape[1:] != INPUT_SHAPE or not 1 <= shape[0] <= MAX_BATCH:
+        raise InvalidInputError(
+            f"input {INPUT_NAME!r}: shape must be [n, {', '.join(map(str, INPUT_SHAPE))}] "
+            f"with 1 <= n <= {MAX_BATCH}, got {list(shape)}"
+        )
+    try:
+        values = np.asarray(tensor.data, dtype=np.float32)
+    except (TypeError, ValueError) as e:
+        raise InvalidInputError(f"input {INPUT_NAME!r}: data must be numbers ({e})") from e
+    if values.size != int(np.prod(shape)):
+        raise InvalidInputError(
+            f"input {INPUT_NAME!r}: shape {list(shape)} needs {int(np.prod(shape))} values, got {values.size}"
+        )
+    if not np.isfinite(values).all():
+        raise InvalidInputError(f"input {INPUT_NAME!r}: data holds NaN or infinite values")
+    wanted = tasks if request.outputs is None else [o.name for o in request.outputs]
+    unknown = [name for name in wanted if name not in tasks]
+    if unknown:
+        raise InvalidInputError(f"unknown output(s) {unknown}; this model has {tasks}")
+    return request, values.reshape(shape), wanted
