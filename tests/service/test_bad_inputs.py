@@ -15,7 +15,7 @@ import pytest
 import soundfile as sf
 from fastapi.testclient import TestClient
 
-from tests.service.conftest import upload
+from tests.service.conftest import AppFactory, upload
 from tests.service.samples import encode, tone
 
 
@@ -172,3 +172,15 @@ def test_bad_input_gets_its_status_and_the_service_carries_on(
     after = upload(client, valid_song, filename="next.mp3")
     assert after.status_code == 200
     assert after.json()["n_segments"] == 1
+
+
+def test_a_small_file_that_decodes_to_hours_is_cut_at_the_duration_cap(make_client: AppFactory) -> None:
+    hour_of_silence = io.BytesIO()
+    sf.write(hour_of_silence, np.zeros(3600 * 8_000, np.float32), 8_000, format="FLAC")
+    data = hour_of_silence.getvalue()
+    assert len(data) < 1_000_000  # a small upload that expands to 115 MB of samples
+    client = make_client(max_duration_s=30.0)
+    response = upload(client, data, filename="silence.flac")
+    assert response.status_code == 200, response.text
+    assert response.json()["duration_s"] == pytest.approx(30.0)
+    assert response.json()["n_segments"] == 10
