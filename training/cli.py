@@ -118,9 +118,11 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 def cmd_benchmark(args: argparse.Namespace) -> int:
     from training.benchmarks.build import build_benchmark
+    from training.benchmarks.manifest import summarize
 
     for name in args.names:
-        print(f"{name}: {build_benchmark(name, cache_dir=args.cache, jobs=args.jobs)}")
+        manifest = build_benchmark(name, cache_dir=args.cache, jobs=args.jobs)
+        print(f"{name}: {manifest}\n{summarize(manifest).format()}")
     return 0
 
 
@@ -142,7 +144,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-duration", type=float, default=None, help="seconds analysed per song")
     p.set_defaults(func=cmd_prepare)
 
-    p = sub.add_parser("benchmark", help="build real-audio benchmarks from Debian packages")
+    p = sub.add_parser(
+        "benchmark",
+        help="build real-audio benchmarks from Debian packages",
+        description="Download the packages (apt-get download, no installation), convert the audio to "
+        "16 kHz mono FLAC and write <cache>/<name>/manifest.csv. Re-running skips what is done.",
+    )
     p.add_argument("names", nargs="+", choices=("gamemusic", "voices"))
     p.add_argument("--cache", type=Path, default=Path("data/benchmarks"))
     p.add_argument("--jobs", type=int, default=os.cpu_count() or 1)

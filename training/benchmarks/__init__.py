@@ -4,7 +4,7 @@
 (second task), no linguistic content. ``voices``: telephone-prompt voices nested in
 five languages. Audio is converted to 16 kHz mono FLAC in a cache outside git,
 with a ``manifest.csv`` per benchmark. Build from the command line with
-``python -m training.benchmarks build {gamemusic,voices,all}`` or call
+``songid benchmark gamemusic voices`` or call
 :func:`build_benchmark`.
 """
 

@@ -1,4 +1,4 @@
-"""The command line and the public build function's argument checks."""
+"""``songid benchmark`` and the public build function's argument checks."""
 
 from __future__ import annotations
 
@@ -7,40 +7,40 @@ from pathlib import Path
 import pytest
 
 from training.benchmarks import BENCHMARKS, build_benchmark
-from training.benchmarks.__main__ import main, parser
+from training.cli import build_parser, main
 
 
 def test_help_lists_the_benchmarks(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exc:
-        parser().parse_args(["build", "--help"])
+        build_parser().parse_args(["benchmark", "--help"])
     assert exc.value.code == 0
     out = capsys.readouterr().out
-    assert "gamemusic" in out and "voices" in out and "all" in out and "--jobs" in out
+    assert "gamemusic" in out and "voices" in out and "--jobs" in out
 
 
 def test_defaults() -> None:
-    args = parser().parse_args(["build", "voices"])
-    assert (args.name, args.cache, args.jobs) == ("voices", Path("data/benchmarks"), 2)
+    args = build_parser().parse_args(["benchmark", "voices"])
+    assert (args.names, args.cache) == (["voices"], Path("data/benchmarks"))
 
 
-@pytest.mark.parametrize("argv", [["build", "nope"], ["build", "voices", "--jobs", "0"], ["build"], []])
+@pytest.mark.parametrize("argv", [["benchmark", "nope"], ["benchmark"]])
 def test_bad_arguments_exit_2(argv: list[str]) -> None:
     with pytest.raises(SystemExit) as exc:
-        parser().parse_args(argv)
+        build_parser().parse_args(argv)
     assert exc.value.code == 2
 
 
-def test_build_benchmark_checks_its_arguments(tmp_path: Path) -> None:
+def test_build_benchmark_checks_its_arguments(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert set(BENCHMARKS) == {"gamemusic", "voices"}
     with pytest.raises(ValueError, match="unknown benchmark 'nope'"):
         build_benchmark("nope", cache_dir=tmp_path)
-    with pytest.raises(ValueError, match="jobs must be >= 1, got 0"):
-        build_benchmark("voices", cache_dir=tmp_path, jobs=0)
+    assert main(["benchmark", "voices", "--jobs", "0", "--cache", str(tmp_path)]) == 2
+    assert "jobs must be >= 1, got 0" in capsys.readouterr().err
 
 
 def test_missing_tool_is_reported_not_raised(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.setenv("PATH", str(tmp_path))
-    assert main(["build", "voices", "--cache", str(tmp_path / "c")]) == 2
+    assert main(["benchmark", "voices", "--cache", str(tmp_path / "c")]) == 2
     assert "'apt-get' was not found" in capsys.readouterr().err
