@@ -17,7 +17,7 @@ import pytest
 
 from frontend.artifact import load_artifact
 from frontend.audio import INPUT_SHAPE
-from tests.conftest import tone, write_audio
+from tests.conftest import write_catalog
 from training.cli import main
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -41,14 +41,7 @@ def free_ports(n: int) -> list[int]:
 def prepared(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A mel cache of 24 seven-second songs (2 languages x 3 artists x 4) and its split."""
     root = tmp_path_factory.mktemp("multiworker")
-    for lang, hum in (("en", 0.0), ("fr", 0.2)):
-        for artist, f0 in (("ann", 220.0), ("bo", 440.0), ("cy", 330.0)):
-            folder = root / "data" / lang / f"{artist}-{lang}"
-            folder.mkdir(parents=True)
-            for k in range(4):
-                x = tone(7.0, freq=f0 * (1 + 0.05 * k), seed=k)
-                x += hum * np.sin(2 * np.pi * 3000 * np.arange(x.size) / 16_000).astype(np.float32)
-                write_audio(folder / f"s{k}.flac", x, 16_000)
+    write_catalog(root / "data", songs_per_artist=4)
     cache = str(root / "cache")
     assert main(["prepare", "--data", str(root / "data"), "--cache", cache, "--jobs", "1"]) == 0
     assert main(["split", "--cache", cache, "--out", str(root / "split.json"), "--seed", "0"]) == 0

@@ -11,7 +11,7 @@ import pytest
 
 from frontend.artifact import load_artifact
 from frontend.audio import segments_from_audio
-from tests.conftest import tone, write_audio
+from tests.conftest import write_catalog
 from training.cli import main
 from training.prepare import FAILURES_FILE, read_index
 
@@ -21,14 +21,7 @@ pytestmark = pytest.mark.slow
 @pytest.fixture(scope="module")
 def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("pipeline")
-    for lang, hum in (("en", 0.0), ("fr", 0.2)):
-        for artist, f0 in (("ann", 220.0), ("bo", 440.0), ("cy", 330.0)):
-            folder = root / "data" / lang / f"{artist}-{lang}"
-            folder.mkdir(parents=True)
-            for k in range(5):
-                x = tone(7.0, freq=f0 * (1 + 0.05 * k), seed=k)
-                x += hum * np.sin(2 * np.pi * 3000 * np.arange(x.size) / 16_000).astype(np.float32)
-                write_audio(folder / f"s{k}.flac", x, 16_000)
+    write_catalog(root / "data", songs_per_artist=5)
     (root / "data" / "en" / "ann-en" / "broken.mp3").write_bytes(b"not audio at all" * 50)
     return root
 
