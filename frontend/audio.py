@@ -104,13 +104,80 @@ def load_audio(source: AudioSource, *, max_duration_s: float | None = None) -> n
     return np.ascontiguousarray(mono, dtype=np.float32)
 
 
+# The log-mel is computed with numpy alone: the same numbers as librosa's centred STFT
+# (zero padding, periodic Hann window, float64 FFT stored as complex64) and Slaney mel
+# filters, without importing librosa, scipy and numba (about 200 MB of memory and two
+# seconds of start-up in the service). tests/bench checks both against librosa.
+_STFT_BLOCK_FRAMES: Final = 1024  # frames per FFT call: bounds the float64 scratch to 4 MiB
+
+
+def _hz_to_mel(hz: np.ndarray) -> np.ndarray:
+    """Slaney mel scale: linear below 1 kHz, logarithmic above (as ``librosa.hz_to_mel``)."""
+    f_sp = 200.0 / 3
+    min_log_hz = 1000.0
+    min_log_mel = min_log_hz / f_sp
+    logstep = np.log(6.4) / 27.0
+    mels = hz / f_sp
+    log_t = hz >= min_log_hz
+    mels[log_t] = min_log_mel + np.log(hz[log_t] / min_log_hz) / logstep
+    return mels
+
+
+def _mel_to_hz(mels: np.ndarray) -> np.ndarray:
+    """Inverse of :func:`_hz_to_mel` (as ``librosa.mel_to_hz``)."""
+    f_sp = 200.0 / 3
+    min_log_hz = 1000.0
+    min_log_mel = min_log_hz / f_sp
+    logstep = np.log(6.4) / 27.0
+    freqs = f_sp * mels
+    log_t = mels >= min_log_mel
+    freqs[log_t] = min_log_hz * np.exp(logstep * (mels[log_t] - min_log_mel))
+    return freqs
+
+
 @lru_cache(maxsize=1)
 def _mel_basis() -> np.ndarray:
-    import librosa  # imported lazily: its first import costs seconds
+    """Slaney-normalised triangular filters, ``(N_MELS, 1 + N_FFT // 2)`` float32.
 
-    return librosa.filters.mel(
-        sr=SAMPLE_RATE, n_fft=N_FFT, n_mels=N_MELS, fmin=F_MIN, fmax=F_MAX, dtype=np.float32
-    )
+    The same values as ``librosa.filters.mel(sr=SAMPLE_RATE, n_fft=N_FFT, n_mels=N_MELS,
+    fmin=F_MIN, fmax=F_MAX)``.
+    """
+    fft_freqs = np.fft.rfftfreq(N_FFT, d=1.0 / SAMPLE_RATE)
+    mel_edges = np.linspace(_hz_to_mel(np.array([F_MIN]))[0], _hz_to_mel(np.array([F_MAX]))[0], N_MELS + 2)
+    mel_f = _mel_to_hz(mel_edges)
+    fdiff = np.diff(mel_f)
+    ramps = np.subtract.outer(mel_f, fft_freqs)
+    weights = np.zeros((N_MELS, 1 + N_FFT // 2), dtype=np.float32)
+    for i in range(N_MELS):
+        lower = -ramps[i] / fdiff[i]
+        upper = ramps[i + 2] / fdiff[i + 1]
+        weights[i] = np.maximum(0, np.minimum(lower, upper))
+    weights *= (2.0 / (mel_f[2 : N_MELS + 2] - mel_f[:N_MELS]))[:, np.newaxis]
+    return weights
+
+
+@lru_cache(maxsize=1)
+def _hann_window() -> np.ndarray:
+    """Periodic Hann window of ``N_FFT`` samples, float64 (as ``scipy.signal.get_window``)."""
+    return (0.5 + 0.5 * np.cos(np.linspace(-np.pi, np.pi, N_FFT + 1)))[:N_FFT]
+
+
+def stft_power(samples: np.ndarray) -> np.ndarray:
+    """Power spectrogram ``|STFT|^2``, shape ``(n_frames, 1 + N_FFT // 2)`` float32.
+
+    Centred frames (``N_FFT // 2`` zeros on both sides), ``HOP_LENGTH`` apart, periodic Hann
+    window: ``librosa.stft(samples, n_fft=N_FFT, hop_length=HOP_LENGTH, window="hann",
+    center=True)`` squared, transposed.
+    """
+    padded = np.pad(samples, N_FFT // 2)
+    frames = np.lib.stride_tricks.sliding_window_view(padded, N_FFT)[::HOP_LENGTH]
+    window = _hann_window()
+    power = np.empty((frames.shape[0], 1 + N_FFT // 2), dtype=np.float32)
+    for start in range(0, frames.shape[0], _STFT_BLOCK_FRAMES):
+        block = slice(start, start + _STFT_BLOCK_FRAMES)
+        spectrum = np.fft.rfft(window * frames[block], axis=-1).astype(np.complex64)
+        np.square(np.abs(spectrum), out=power[block])
+    return power
 
 
 def log_mel(samples: np.ndarray) -> np.ndarray:
@@ -124,16 +191,12 @@ def log_mel(samples: np.ndarray) -> np.ndarray:
         ``log10(1 + 10000 * S)``, shape ``(n_frames, N_MELS)``, float32, frames
         ``HOP_LENGTH`` samples apart (centred STFT, Hann window).
     """
-    import librosa
-
     if samples.ndim != 1:
         raise ValueError(f"samples must be 1-D mono, got shape {samples.shape}")
     if samples.shape[0] < SEGMENT_SAMPLES:
         samples = np.pad(samples, (0, SEGMENT_SAMPLES - samples.shape[0]))
-    spec = librosa.stft(samples, n_fft=N_FFT, hop_length=HOP_LENGTH, window="hann", center=True)
-    power = np.square(np.abs(spec), dtype=np.float32)
-    mel = _mel_basis() @ power  # (N_MELS, n_frames)
-    return np.log10(LOG_OFFSET + LOG_SCALE * mel).T.astype(np.float32, copy=False)
+    mel = stft_power(samples) @ _mel_basis().T  # (n_frames, N_MELS)
+    return np.log10(LOG_OFFSET + LOG_SCALE * mel).astype(np.float32, copy=False)
 
 
 def segment(mel: np.ndarray, *, hop_frames: int = SEGMENT_FRAMES) -> np.ndarray:

@@ -57,6 +57,7 @@ def create_app(settings: Settings | None = None, *, model: SongModel | None = No
         served,
         app_metrics,
         max_concurrent=settings.max_concurrent_requests,
+        max_queued=settings.max_queued_requests,
         retry_after_s=settings.retry_after_s,
         max_duration_s=settings.max_duration_s,
         max_decoded_bytes=settings.max_decoded_bytes,

@@ -1,7 +1,8 @@
 """The prediction pipeline (decode, log-mel, inference) off the event loop, with admission control.
 
-A :class:`Limiter` hands out at most ``max_concurrent_requests`` slots and refuses the
-next request at once (503 with Retry-After) instead of queueing it. A slot is held
+A :class:`Limiter` hands out at most ``max_concurrent_requests`` slots; up to
+``max_queued_requests`` more requests wait for one in arrival order, and the next is refused
+at once (503 with Retry-After). A waiting request has not read its upload yet. A slot is held
 from the start of the upload until the worker thread has finished with the audio, so
 work abandoned after a timeout still counts until it has actually stopped: the bound
 on CPU and memory holds even when clients give up. Abandoned work is told to stop
@@ -15,6 +16,7 @@ import contextvars
 import io
 import logging
 import threading
+from collections import deque
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import asynccontextmanager
@@ -94,38 +96,111 @@ class Slot:
 
 
 class Limiter:
-    """Non-blocking admission: at most ``capacity`` slots; beyond that :class:`OverloadedError`."""
+    """Admission: at most ``capacity`` slots; up to ``queue`` requests wait for one, in arrival order.
 
-    def __init__(self, capacity: int, *, retry_after_s: int, on_change: Callable[[int], None] | None = None):
+    Beyond that :class:`OverloadedError`. Slots are released from any thread (worker threads
+    finish work); a released slot passes straight to the longest-waiting request, woken on its
+    own event loop.
+    """
+
+    def __init__(
+        self,
+        capacity: int,
+        *,
+        retry_after_s: int,
+        queue: int = 0,
+        on_change: Callable[[int], None] | None = None,
+        on_queue_change: Callable[[int], None] | None = None,
+    ):
         self.capacity = capacity
+        self.queue = queue
         self.retry_after_s = retry_after_s
         self._on_change = on_change
+        self._on_queue_change = on_queue_change
         self._lock = threading.Lock()
         self._in_use = 0
+        self._waiters: deque[tuple[asyncio.AbstractEventLoop, asyncio.Future[None]]] = deque()
 
     @property
     def in_use(self) -> int:
         return self._in_use
 
+    @property
+    def waiting(self) -> int:
+        return len(self._waiters)
+
     def acquire(self) -> Slot:
+        """A slot now, or :class:`OverloadedError` (never waits, never overtakes a waiting request)."""
         with self._lock:
-            if self._in_use >= self.capacity:
-                raise OverloadedError(
-                    f"{self.capacity} predictions already in progress; retry later",
-                    retry_after_s=self.retry_after_s,
-                )
+            if self._in_use >= self.capacity or self._waiters:
+                raise self._overloaded()
             self._in_use += 1
             self._changed()
         return Slot(self._release)
 
-    def _release(self) -> None:
+    async def acquire_or_wait(self) -> Slot:
+        """A slot now; else wait in line when fewer than ``queue`` wait; else :class:`OverloadedError`.
+
+        A cancelled wait (timeout, client gone) leaves the line, or passes on the slot it was
+        just given.
+        """
+        loop = asyncio.get_running_loop()
         with self._lock:
-            self._in_use -= 1
-            self._changed()
+            if self._in_use < self.capacity and not self._waiters:
+                self._in_use += 1
+                self._changed()
+                return Slot(self._release)
+            if len(self._waiters) >= self.queue:
+                raise self._overloaded()
+            entry = (loop, loop.create_future())
+            self._waiters.append(entry)
+            self._queue_changed()
+        try:
+            await entry[1]
+        except BaseException:
+            with self._lock:
+                still_waiting = entry in self._waiters
+                if still_waiting:
+                    self._waiters.remove(entry)
+                    self._queue_changed()
+            if not still_waiting:  # the slot was handed over as the wait ended: pass it on
+                self._release()
+            raise
+        return Slot(self._release)
+
+    def _release(self) -> None:
+        while True:
+            with self._lock:
+                if not self._waiters:
+                    self._in_use -= 1
+                    self._changed()
+                    return
+                loop, waiter = self._waiters.popleft()  # the slot passes on; in_use is unchanged
+                self._queue_changed()
+            try:
+                loop.call_soon_threadsafe(_wake, waiter)
+                return
+            except RuntimeError:  # that request's event loop is closed: offer the slot to the next
+                continue
+
+    def _overloaded(self) -> OverloadedError:
+        busy = f"{self.capacity} predictions already in progress"
+        if self.queue:
+            busy += f" and {len(self._waiters)} waiting"
+        return OverloadedError(f"{busy}; retry later", retry_after_s=self.retry_after_s)
 
     def _changed(self) -> None:
         if self._on_change is not None:
             self._on_change(self._in_use)
+
+    def _queue_changed(self) -> None:
+        if self._on_queue_change is not None:
+            self._on_queue_change(len(self._waiters))
+
+
+def _wake(waiter: asyncio.Future[None]) -> None:
+    if not waiter.done():
+        waiter.set_result(None)
 
 
 @asynccontextmanager
@@ -147,6 +222,7 @@ class InferenceService:
         metrics: Metrics,
         *,
         max_concurrent: int,
+        max_queued: int = 0,
         retry_after_s: int,
         max_duration_s: float,
         max_decoded_bytes: int,
@@ -156,7 +232,11 @@ class InferenceService:
         self.max_duration_s = max_duration_s
         self.max_decoded_bytes = max_decoded_bytes
         self.limiter = Limiter(
-            max_concurrent, retry_after_s=retry_after_s, on_change=metrics.predictions_in_flight.set
+            max_concurrent,
+            retry_after_s=retry_after_s,
+            queue=max_queued,
+            on_change=metrics.predictions_in_flight.set,
+            on_queue_change=metrics.predictions_queued.set,
         )
         self._max_workers = max_concurrent
         self._executor: ThreadPoolExecutor | None = None
@@ -196,12 +276,12 @@ class InferenceService:
 
     @asynccontextmanager
     async def admit(self) -> AsyncIterator[Slot]:
-        """A concurrency slot for one prediction, or an immediate 503."""
+        """A concurrency slot for one prediction (after waiting in the queue, if any), or a 503."""
         if not self.ready:
             self.metrics.rejected.labels(reason="not_ready").inc()
             raise ModelNotReadyError("the model is not loaded yet")
         try:
-            slot = self.limiter.acquire()
+            slot = await self.limiter.acquire_or_wait()
         except OverloadedError:
             self.metrics.rejected.labels(reason="overloaded").inc()
             raise

@@ -34,6 +34,11 @@ class Metrics:
             "Predictions holding a concurrency slot (upload, decode or inference).",
             registry=self.registry,
         )
+        self.predictions_queued = Gauge(
+            "songid_predictions_queued",
+            "Predictions waiting for a concurrency slot (SONGID_MAX_QUEUED_REQUESTS).",
+            registry=self.registry,
+        )
         self.rejected = Counter(
             "songid_predictions_rejected",
             "Predictions refused before analysis, by reason (overloaded, not_ready).",

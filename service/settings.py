@@ -45,7 +45,12 @@ class Settings(BaseSettings):
     inter_op_threads: int = Field(
         default=0, ge=0, description="ORT threads across operators; 0 = ORT default."
     )
-    batch_size: int = Field(default=32, ge=1, le=1024, description="Segments per ONNX Runtime call.")
+    batch_size: int = Field(
+        default=8,  # as fast as 32 on CPU and a quarter of ONNX Runtime's memory: reports/perf.md
+        ge=1,
+        le=1024,
+        description="Segments per ONNX Runtime call.",
+    )
 
     # HTTP server
     host: str = Field(default="127.0.0.1", description="Interface to bind; the container image sets 0.0.0.0.")
@@ -69,6 +74,11 @@ class Settings(BaseSettings):
     )
     max_concurrent_requests: int = Field(
         default=2, ge=1, description="Predictions in flight; beyond that 503 with Retry-After."
+    )
+    max_queued_requests: int = Field(
+        default=0,
+        ge=0,
+        description="Predictions that may wait, in arrival order, for a slot; beyond that 503.",
     )
     retry_after_s: int = Field(default=1, ge=0, description="Retry-After seconds sent with 503 overloaded.")
     spool_max_bytes: int = Field(

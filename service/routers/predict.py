@@ -104,7 +104,8 @@ async def predict(
 ) -> PredictionResponse:
     """Upload a song as multipart field `file`; the song-level probabilities are the mean of
     the 3-second segment probabilities, so each task's full list sums to 1."""
-    async with inference.admit() as slot, deadline(settings.request_timeout_s):
+    # The deadline covers waiting in the queue for a slot, the upload and the analysis.
+    async with deadline(settings.request_timeout_s), inference.admit() as slot:
         upload = await receive_upload(request, max_bytes=settings.max_upload_bytes, make_spool=make_spool)
         slot.on_release(upload.close)
         analysis = await inference.run(upload.file, slot)

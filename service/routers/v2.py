@@ -202,7 +202,8 @@ async def version_infer(
 async def _infer(
     model: SongModel, request: Request, inference: InferenceDep, settings: SettingsDep
 ) -> InferResponse:
-    async with inference.admit() as slot, deadline(settings.request_timeout_s):
+    # The deadline covers waiting in the queue for a slot, as for POST /predict.
+    async with deadline(settings.request_timeout_s), inference.admit() as slot:
         body = await _read_body(request, settings.max_upload_bytes)
         parsed, mel, wanted = parse_infer_request(body, model.artifact.tasks)
         probabilities = await _predict(model, mel, slot)

@@ -1,0 +1,442 @@
+"""``python -m bench.perf``: the performance benchmark; writes ``reports/perf.md``.
+
+Sections (each can be skipped with ``--skip``):
+
+- ``frontend``: the front end's log-mel against librosa's reference, same samples.
+- ``floor``: decode + resample + log-mel + ONNX Runtime, in-process, and the ONNX Runtime
+  thread and batch settings with one and several songs at once.
+- ``service``: the real server (``scripts/serve``) over loopback: server settings tried with
+  8 clients, then one client and 1/4/8 concurrent clients with the chosen settings, peak RSS.
+- ``cold``: process start to ``/readyz``, and the first request against the next ones.
+- ``naive``: librosa + Keras ``predict`` on the same track and weights, in its own process.
+- ``training``: training-loop segments/s for several run settings, each in its own process,
+  and TensorFlow's profile of the default one.
+- ``quantize``: an int8 copy of the model (static quantization calibrated on cached mels), its
+  inference speed against float32 and the test-split AUC of both.
+
+Every figure is a median over repeats; every ratio is between figures of the same run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field, is_dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from bench import report
+from bench.common import (
+    REPO_ROOT,
+    SERVE_SCRIPT,
+    Server,
+    Track,
+    Upload,
+    busy_processes,
+    pick_track,
+    run_module,
+    training_processes,
+    wait_until_quiet,
+)
+from bench.inprocess import (
+    Floor,
+    FrontEndCheck,
+    OrtSettings,
+    StreamRun,
+    check_front_end,
+    measure_floors,
+    measure_streams,
+)
+from bench.loadtest import (
+    Candidate,
+    CandidateRun,
+    ColdStart,
+    ServiceRun,
+    choose,
+    cold_start,
+    measure_service,
+    try_candidates,
+)
+from bench.profile import Share, TrainProfile, profile_inference, profile_training
+from bench.quantize import QuantResult
+from bench.stats import median
+from bench.trainbench import VARIANTS, TrainSpeed
+
+SECTIONS = ("frontend", "floor", "service", "cold", "naive", "training", "quantize")
+RSS_LIMIT = 600 * 10**6
+QUEUE = 16  # waiting requests allowed when queueing: more than the 8 clients measured
+
+
+def candidates() -> list[Candidate]:
+    """Server settings that let 8 clients through, against the shipped defaults."""
+    queue = {"SONGID_MAX_QUEUED_REQUESTS": str(QUEUE)}
+    return [
+        Candidate("shipped defaults (2 slots, no queue, automatic threads, batch 8)", {}),
+        Candidate(f"2 slots + queue {QUEUE}, automatic threads", queue),
+        Candidate(f"2 slots + queue {QUEUE}, intra 1", {**queue, "SONGID_INTRA_OP_THREADS": "1"}),
+        Candidate(f"2 slots + queue {QUEUE}, intra 2", {**queue, "SONGID_INTRA_OP_THREADS": "2"}),
+        Candidate(
+            f"2 slots + queue {QUEUE}, automatic threads, batch 32", {**queue, "SONGID_BATCH_SIZE": "32"}
+        ),
+        Candidate(
+            "8 slots, intra 1",
+            {"SONGID_MAX_CONCURRENT_REQUESTS": "8", "SONGID_INTRA_OP_THREADS": "1"},
+        ),
+    ]
+
+
+@dataclass
+class Options:
+    model_dir: Path
+    keras: Path | None
+    cache_dir: Path
+    split_file: Path
+    out: Path
+    raw_dir: Path
+    int8_dir: Path = REPO_ROOT / "data" / "bench" / "int8"
+    repeats: int = 7
+    requests: int = 32
+    sequential_requests: int = 20
+    candidate_requests: int = 24
+    cold_starts: int = 3
+    levels: tuple[int, ...] = (1, 4, 8)
+    intra_values: tuple[int, ...] = (1, 2, 0)
+    batch_sizes: tuple[int, ...] = (8, 32, 4, 16)
+    streams: tuple[int, ...] = (1, 2, 4)
+    stream_batches: tuple[int, ...] = (8, 32)
+    songs_per_stream: int = 2
+    stream_rounds: int = 3
+    train_variants: tuple[str, ...] = tuple(VARIANTS)
+    train_steps: int = 16
+    train_epochs: int = 4
+    profile_seconds: int = 40
+    flops: bool = True  # count the network's FLOPs (starts TensorFlow in a subprocess)
+    server_command: tuple[str, ...] = SERVE_SCRIPT
+    skip: frozenset[str] = frozenset()
+    wait_quiet_s: float = 0.0
+
+
+@dataclass
+class Results:
+    """Everything measured in one run; :mod:`bench.report` turns it into Markdown."""
+
+    started: str
+    track: Track
+    model_dir: Path
+    busy_before: list[str]
+    training_jobs: list[str]
+    frontend: FrontEndCheck | None = None
+    floors: list[Floor] = field(default_factory=list)
+    streams: list[StreamRun] = field(default_factory=list)
+    candidates: list[CandidateRun] = field(default_factory=list)
+    chosen: CandidateRun | None = None
+    service: ServiceRun | None = None
+    cold: list[ColdStart] = field(default_factory=list)
+    naive: dict[str, Any] | None = None
+    floor_song_probs: dict[str, list[float]] = field(default_factory=dict)
+    ort_profile: list[Share] = field(default_factory=list)
+    training: list[TrainSpeed] = field(default_factory=list)
+    train_flops: dict[str, float] = field(default_factory=dict)
+    sgemm_gflops: float = float("nan")
+    profile: TrainProfile | None = None
+    quant: QuantResult | None = None
+    busy_after: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def best_floor(self) -> Floor:
+        return min(self.floors, key=lambda f: f.seconds)
+
+
+def _to_jsonable(value: Any) -> Any:
+    if is_dataclass(value) and not isinstance(value, type):
+        return {k: _to_jsonable(v) for k, v in asdict(value).items()}
+    if isinstance(value, dict):
+        return {str(k): _to_jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_to_jsonable(v) for v in value]
+    if isinstance(value, Path):
+        return str(value)
+    return value
+
+
+def sgemm_gflops(size: int = 2048, repeats: int = 5) -> float:
+    """Measured float32 matrix-multiply speed on this machine (numpy's BLAS, all cores)."""
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal((size, size), dtype=np.float32)
+    b = rng.standard_normal((size, size), dtype=np.float32)
+    a @ b
+    times = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        a @ b
+        times.append(time.perf_counter() - started)
+    return 2 * size**3 / median(times) / 1e9
+
+
+def song_probs_of(model_dir: Path, data: bytes) -> dict[str, list[float]]:
+    import io
+
+    from bench.inprocess import load_pipeline
+    from service.cancellation import CancelToken
+
+    pipeline = load_pipeline(model_dir, OrtSettings())
+    analysis = pipeline.analyse(io.BytesIO(data), CancelToken(), record=False)
+    pipeline.shutdown()
+    return {task: probs.tolist() for task, probs in analysis.song_probs.items()}
+
+
+def run_naive(options: Options, track: Track, log: Callable[[str], None]) -> dict[str, Any]:
+    from frontend.artifact import load_artifact
+
+    artifact = load_artifact(options.model_dir)
+    classes = {task: len(labels) for task, labels in artifact.labels.items()}
+    with tempfile.TemporaryDirectory(prefix="songid-naive-") as tmp:
+        out = Path(tmp) / "naive.json"
+        args = [
+            "bench.naive",
+            "--track",
+            str(track.path),
+            "--json",
+            str(out),
+            "--repeats",
+            str(options.repeats),
+        ]
+        args += ["--classes", json.dumps(classes)]
+        if options.keras is not None and options.keras.is_file():
+            args += ["--keras", str(options.keras)]
+        else:
+            log("no Keras weights found: the naive peer uses a freshly built network (same compute)")
+        run_module(args)
+        result: dict[str, Any] = json.loads(out.read_text())
+    return result
+
+
+def run_training(options: Options, log: Callable[[str], None]) -> list[TrainSpeed]:
+    speeds = []
+    with tempfile.TemporaryDirectory(prefix="songid-train-") as tmp:
+        for name in options.train_variants:
+            log(f"training variant {name}")
+            out = Path(tmp) / f"{name}.json"
+            try:
+                run_module(
+                    [
+                        "bench.trainbench",
+                        "--variant",
+                        name,
+                        "--cache",
+                        str(options.cache_dir),
+                        "--split",
+                        str(options.split_file),
+                        "--steps",
+                        str(options.train_steps),
+                        "--epochs",
+                        str(options.train_epochs),
+                        "--json",
+                        str(out),
+                    ]
+                )
+            except (RuntimeError, subprocess.TimeoutExpired) as e:
+                log(f"variant {name} failed: {str(e)[-500:]}")
+                continue
+            raw = json.loads(out.read_text())
+            raw.pop("median", None)
+            speeds.append(TrainSpeed(**raw))
+    return speeds
+
+
+def run(options: Options, log: Callable[[str], None] = print) -> Results:
+    started = time.perf_counter()
+    still_busy = wait_until_quiet(options.wait_quiet_s, log) if options.wait_quiet_s else []
+    training_jobs = [f"songid job (pid {p.pid})" for p in training_processes()]
+    track = pick_track(fallback_dir=options.raw_dir)
+    data = track.data
+    upload = Upload("track", data)
+    results = Results(
+        started=time.strftime("%Y-%m-%d %H:%M %Z"),
+        track=track,
+        model_dir=options.model_dir,
+        busy_before=still_busy or busy_processes(),
+        training_jobs=training_jobs,
+    )
+    log(f"track: {track.describe()}")
+    skip = options.skip
+    results.sgemm_gflops = sgemm_gflops()
+    if options.flops:
+        flops_args = [
+            "bench.trainbench",
+            "--variant",
+            "baseline",
+            "--flops",
+            "--model-dir",
+            str(options.model_dir),
+        ]
+        results.train_flops = json.loads(run_module(flops_args))
+
+    if "frontend" not in skip:
+        log("front end against librosa")
+        results.frontend = check_front_end(data, repeats=options.repeats)
+
+    if "floor" not in skip:
+        grid = [OrtSettings(intra=i, batch_size=b) for b in options.batch_sizes for i in options.intra_values]
+        log(f"floor: {len(grid)} settings, interleaved")
+        results.floors = measure_floors(options.model_dir, data, grid, repeats=options.repeats)
+        stream_grid = [
+            OrtSettings(intra=i, batch_size=b) for b in options.stream_batches for i in options.intra_values
+        ]
+        log(f"streams: {len(stream_grid)} settings, interleaved")
+        results.streams = measure_streams(
+            options.model_dir,
+            data,
+            stream_grid,
+            options.streams,
+            songs_per_stream=options.songs_per_stream,
+            rounds=options.stream_rounds,
+        )
+        best_intra = results.best_floor.settings.intra
+        results.floor_song_probs = song_probs_of(options.model_dir, data)
+        results.ort_profile = profile_inference(options.model_dir, data, intra=best_intra)
+
+    if "service" not in skip or "cold" not in skip:
+        log("one untimed server start (first-use setup of scripts/serve)")
+        with Server(options.model_dir, command=options.server_command) as server:
+            server.wait_ready(timeout_s=900)
+
+    if "service" not in skip:
+        log("server settings with 8 clients")
+        results.candidates = try_candidates(
+            options.model_dir,
+            upload,
+            candidates(),
+            clients=max(options.levels),
+            requests=options.candidate_requests,
+            command=options.server_command,
+        )
+        floor_s = results.best_floor.seconds if results.floors else None
+        results.chosen = choose(results.candidates, rss_limit=RSS_LIMIT, floor_s=floor_s)
+        log(f"chosen: {results.chosen.candidate.name}")
+        results.service = measure_service(
+            options.model_dir,
+            upload,
+            results.chosen.candidate.settings,
+            sequential_requests=options.sequential_requests,
+            levels=options.levels,
+            requests_per_level=options.requests,
+            command=options.server_command,
+        )
+
+    if "cold" not in skip:
+        chosen = dict(results.chosen.candidate.settings) if results.chosen else {}
+        for i in range(options.cold_starts + 1):
+            log(f"cold start {i}")
+            start = cold_start(
+                options.model_dir, upload, chosen, steady_requests=5, command=options.server_command
+            )
+            if i > 0:  # the first start of a run also pays one-time setup (see the report)
+                results.cold.append(start)
+
+    if "naive" not in skip:
+        log("naive peer")
+        results.naive = run_naive(options, track, log)
+
+    if "training" not in skip:
+        results.training = run_training(options, log)
+        if options.profile_seconds > 0:
+            log("profiling the training loop")
+            results.profile = profile_training(options, seconds=options.profile_seconds)
+
+    if "quantize" not in skip:
+        log("int8 quantization")
+        from bench.quantize import measure as measure_int8
+
+        batch = int(
+            (results.chosen.candidate.settings if results.chosen else {}).get("SONGID_BATCH_SIZE", 32)
+        )
+        results.quant = measure_int8(
+            options.model_dir,
+            options.cache_dir,
+            options.split_file,
+            options.int8_dir,
+            data,
+            batch_size=batch,
+            repeats=options.repeats,
+        )
+
+    results.busy_after = busy_processes()
+    results.seconds = time.perf_counter() - started
+    return results
+
+
+def parse_args(argv: list[str] | None) -> Options:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--model-dir", type=Path, default=REPO_ROOT / "models")
+    parser.add_argument("--keras", type=Path, default=REPO_ROOT / "data/runs/bundle/run/model.keras")
+    parser.add_argument("--cache", type=Path, default=REPO_ROOT / "data/cache/bundle")
+    parser.add_argument("--split", type=Path, default=REPO_ROOT / "data/runs/bundle/split.json")
+    parser.add_argument("--out", type=Path, default=REPO_ROOT / "reports/perf.md")
+    parser.add_argument(
+        "--raw-dir", type=Path, default=REPO_ROOT / "reports/perf/raw", help="JSON of every figure"
+    )
+    parser.add_argument("--repeats", type=int, default=7)
+    parser.add_argument("--requests", type=int, default=32, help="requests per concurrency level")
+    parser.add_argument("--cold-starts", type=int, default=3)
+    parser.add_argument("--skip", default="", help=f"comma-separated sections to skip: {', '.join(SECTIONS)}")
+    parser.add_argument(
+        "--wait-quiet", type=float, default=3600, help="seconds to wait for a training job to end"
+    )
+    parser.add_argument("--train-variants", default=",".join(VARIANTS))
+    parser.add_argument("--train-steps", type=int, default=16, help="training steps per epoch")
+    parser.add_argument("--train-epochs", type=int, default=4, help="training epochs (the first is warm-up)")
+    parser.add_argument("--profile-seconds", type=int, default=40, help="training profile length; 0: none")
+    parser.add_argument("--server-command", default=" ".join(SERVE_SCRIPT), help="how to start the server")
+    args = parser.parse_args(argv)
+    skip = frozenset(s for s in args.skip.split(",") if s)
+    if unknown := skip - set(SECTIONS):
+        parser.error(f"unknown sections: {sorted(unknown)}")
+    return Options(
+        model_dir=args.model_dir,
+        keras=args.keras,
+        cache_dir=args.cache,
+        split_file=args.split,
+        out=args.out,
+        raw_dir=args.raw_dir,
+        repeats=args.repeats,
+        requests=args.requests,
+        cold_starts=args.cold_starts,
+        skip=skip,
+        wait_quiet_s=args.wait_quiet,
+        train_variants=tuple(v for v in args.train_variants.split(",") if v),
+        train_steps=args.train_steps,
+        train_epochs=args.train_epochs,
+        profile_seconds=args.profile_seconds,
+        server_command=tuple(args.server_command.split()),
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    options = parse_args(argv)
+    options.raw_dir.mkdir(parents=True, exist_ok=True)
+
+    def log(message: str) -> None:
+        print(f"[perf {time.strftime('%H:%M:%S')}] {message}", flush=True)
+
+    results = run(options, log)
+    (options.raw_dir / "perf.json").write_text(json.dumps(_to_jsonable(results), indent=1), encoding="utf-8")
+    options.out.parent.mkdir(parents=True, exist_ok=True)
+    options.out.write_text(report.render(results, options), encoding="utf-8")
+    log(f"wrote {options.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
