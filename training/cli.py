@@ -108,6 +108,23 @@ def cmd_compare(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_reproduce(args: argparse.Namespace) -> int:
+    from training.reproduce import Paths, reproduce
+
+    paths = Paths(benchmarks=args.benchmarks, caches=args.caches, runs=args.runs, reports=args.reports)
+    for name in args.names:
+        report = reproduce(
+            name,
+            paths=paths,
+            seeds=args.seeds,
+            smoke=args.smoke,
+            jobs=args.jobs,
+            report_only=args.report_only,
+        )
+        print(f"{name}: report written to {report}")
+    return 0
+
+
 def cmd_export(args: argparse.Namespace) -> int:
     from training.export import export_run
 
@@ -181,6 +198,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     _config_args(p)
     p.set_defaults(func=cmd_compare)
+
+    p = sub.add_parser("reproduce", help="Table 1 on a real-audio benchmark, end to end (resumable)")
+    p.add_argument("names", nargs="+", choices=("gamemusic", "voices"))
+    p.add_argument(
+        "--seeds", type=int, nargs="+", default=None, help="seeds to run now (default: the plan's)"
+    )
+    p.add_argument("--smoke", action="store_true", help="1 epoch, 2 segments per song: proves the path")
+    p.add_argument("--report-only", action="store_true", help="write the report from finished runs")
+    p.add_argument("--benchmarks", type=Path, default=Path("data/benchmarks"))
+    p.add_argument("--caches", type=Path, default=Path("data/cache"))
+    p.add_argument("--runs", type=Path, default=Path("data/runs/reproduce"))
+    p.add_argument("--reports", type=Path, default=Path("reports"))
+    p.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1))
+    p.set_defaults(func=cmd_reproduce)
 
     p = sub.add_parser("export", help="ONNX + metadata model folder (Triton layout)")
     p.add_argument("--run", type=Path, required=True)

@@ -60,6 +60,28 @@ def split_songs(
     }
 
 
+def split_train_val(
+    songs: list[Song], *, seed: int, stratify: str = "artist", val: float = 0.1
+) -> dict[str, str]:
+    """Assign every song to ``train`` or ``val`` (no test: the caller holds its test songs apart).
+
+    Groups stay whole and ``stratify`` classes are spread as in :func:`split_songs`.
+
+    Returns:
+        ``{song_id: "train" | "val"}``.
+    """
+    if not 0 < val < 1:
+        raise ValueError(f"val must be a fraction in (0, 1), got {val}")
+    if len(songs) < 2:
+        raise ValueError(f"need at least 2 songs to split into train and val, got {len(songs)}")
+    val_fold = set(
+        _first_fold(
+            [s.labels[stratify] for s in songs], [s.group for s in songs], round(1 / val), seed
+        ).tolist()
+    )
+    return {s.song_id: "val" if i in val_fold else "train" for i, s in enumerate(songs)}
+
+
 def write_split(path: Path, assignment: dict[str, str], **meta: object) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     counts = Counter(assignment.values())

@@ -1,0 +1,135 @@
+"""``songid reproduce``: every run of the plan once, resumable, report marked partial until done."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from frontend.audio import SAMPLE_RATE
+from tests.conftest import tone, write_audio
+from tests.training.test_compare import fake_metrics
+from training.reproduce import Paths, RunSpec, reproduce
+from training.reproduce_plan import benchmark_plan
+from training.split import read_split
+
+
+def _benchmark(root: Path, name: str, rows: list[dict[str, str]]) -> None:
+    folder = root / name
+    (folder / "audio").mkdir(parents=True)
+    columns = list(rows[0])
+    lines = [",".join(["path", *columns])]
+    for k, row in enumerate(rows):
+        write_audio(folder / "audio" / f"{k}.flac", tone(3.2, freq=150.0 + 40 * k, seed=k), SAMPLE_RATE)
+        lines.append(",".join([f"audio/{k}.flac", *row.values()]))
+    (folder / "manifest.csv").write_text("\n".join(lines) + "\n")
+
+
+@pytest.fixture
+def paths(tmp_path: Path) -> Paths:
+    bench = tmp_path / "benchmarks"
+    _benchmark(
+        bench,
+        "gamemusic",
+        [
+            {"artist": f"c{k % 4}", "language": "zxx", "group": f"g{k}", "soundtrack": f"st{k % 2}"}
+            for k in range(20)
+        ],
+    )
+    voices = {"v-en": "en", "v-es1": "es", "v-es2": "es"}
+    _benchmark(
+        bench,
+        "voices",
+        [
+            {"artist": v, "language": lang, "group": f"{v}:{k}", "voice": v}
+            for v, lang in voices.items()
+            for k in range(5)
+        ],
+    )
+    return Paths(
+        benchmarks=bench, caches=tmp_path / "cache", runs=tmp_path / "runs", reports=tmp_path / "reports"
+    )
+
+
+class FakeRunner:
+    """Writes fake metrics where a run would; fails on call ``fail_at`` (an interruption)."""
+
+    def __init__(self, fail_at: int | None = None) -> None:
+        self.calls: list[RunSpec] = []
+        self.fail_at = fail_at
+
+    def __call__(self, spec: RunSpec) -> dict[str, Any]:
+        if self.fail_at is not None and len(self.calls) == self.fail_at:
+            raise KeyboardInterrupt
+        self.calls.append(spec)
+        metrics = fake_metrics(dict.fromkeys(spec.row.tasks, 0.5))
+        metrics["train"] = {"wall_s": 10.0, "epochs": 1, "segments_per_s": 20.0}
+        (spec.run_dir / "eval").mkdir(parents=True, exist_ok=True)
+        (spec.run_dir / "eval" / "metrics.json").write_text(json.dumps(metrics))
+        return metrics
+
+
+def test_interrupted_reproduction_resumes_and_never_redoes_a_run(paths: Paths) -> None:
+    n_runs = 3 * 5  # seeds x (baseline + 4 CNN rows)
+    with pytest.raises(KeyboardInterrupt):
+        reproduce("gamemusic", paths=paths, runner=FakeRunner(fail_at=4), jobs=1)
+    report = (paths.reports / "gamemusic.md").read_text()
+    assert f"**Partial**: 4 of {n_runs} runs finished" in report
+
+    resumed = FakeRunner()
+    reproduce("gamemusic", paths=paths, runner=resumed, jobs=1)
+    assert len(resumed.calls) == n_runs - 4
+    assert len({s.run_dir for s in resumed.calls}) == n_runs - 4
+    report = (paths.reports / "gamemusic.md").read_text()
+    assert f"**Complete**: all {n_runs} runs finished" in report
+    assert "| multitask-alpha-ratio | 3 | 0.800 ± 0.000 (+0.000) |" in report
+    assert (paths.reports / "gamemusic" / "table1_song-split_artist.png").is_file()
+
+    again = FakeRunner()
+    reproduce("gamemusic", paths=paths, runner=again, jobs=1)
+    assert again.calls == []
+
+
+def test_runs_of_another_configuration_are_refused(paths: Paths) -> None:
+    reproduce("gamemusic", paths=paths, runner=FakeRunner(), jobs=1, seeds=[0])
+    plan_file = paths.runs / "gamemusic" / "plan.json"
+    plan = json.loads(plan_file.read_text())
+    plan["train"]["epochs"] = 99
+    plan_file.write_text(json.dumps(plan))
+    with pytest.raises(ValueError, match=r"holds runs of another configuration \(differs in \['train'\]\)"):
+        reproduce("gamemusic", paths=paths, runner=FakeRunner(), jobs=1)
+
+
+def test_smoke_runs_elsewhere_with_a_tiny_budget(paths: Paths) -> None:
+    runner = FakeRunner()
+    reproduce("gamemusic", paths=paths, runner=runner, jobs=1, smoke=True)
+    assert len(runner.calls) == 5 and {s.seed for s in runner.calls} == {0}
+    assert all("runs-smoke" in str(s.run_dir) for s in runner.calls)
+    assert runner.calls[1].plan.train.epochs == 1
+    assert "**Smoke configuration**" in (paths.reports / "gamemusic.md").read_text()
+
+
+def test_voices_unseen_voice_and_augmented_rows(paths: Paths) -> None:
+    runner = FakeRunner()
+    reproduce("voices", paths=paths, runner=runner, jobs=1, seeds=[0])
+    plan = benchmark_plan("voices")
+    unseen = [s for s in runner.calls if s.section.protocol == "unseen-voice"]
+    assert len(runner.calls) == 5 + 2 * len(plan.sections[1].rows)
+    for spec in unseen:
+        split = read_split(spec.split_file)
+        if spec.row.augmented:
+            assert spec.cache_dir == paths.caches / plan.augmented_cache_name
+            base = read_split(spec.split_file.with_name(spec.split_file.name.replace("-aug", "")))
+            assert {k: v for k, v in split.items() if k in base} == base
+            extra = set(split) - set(base)
+            trained = {k for k, v in base.items() if v == "train"}
+            assert extra and {k.rsplit("-aug", 1)[0] for k in extra} == trained
+        else:
+            assert spec.cache_dir == paths.caches / "voices"
+        cnn = plan.row_config(spec.row, seed=0)
+        assert cnn.segments_per_song == (1 if spec.row.augmented else 4)
+    report = (paths.reports / "voices.md").read_text()
+    assert "Fold `fold0` only" in report and "cnn-language-only+aug − cnn-language-only" in report
+    assert "## Augmentation" in report
