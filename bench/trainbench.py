@@ -149,6 +149,7 @@ def run_variant(
     from training.model import build_model
     from training.prepare import read_index
     from training.split import read_split
+    from training.train import compile_for_training
 
     if variant.fused_batch_norm:
         use_fused_batch_norm()
@@ -191,11 +192,10 @@ def run_variant(
     dataset = dataset.prefetch(tf.data.AUTOTUNE)
 
     model = build_model(n_classes)
-    model.compile(
-        optimizer=keras.optimizers.Adam(learning_rate=config.learning_rate),
-        loss={t: "sparse_categorical_crossentropy" for t in config.tasks},
-        loss_weights=config.loss_weights(n_classes),
-        metrics={t: ["accuracy"] for t in config.tasks},
+    compile_for_training(
+        model,
+        config,
+        n_classes,
         jit_compile=variant.jit_compile,
         steps_per_execution=variant.steps_per_execution,
     )
