@@ -239,6 +239,8 @@ class InferenceService:
             on_queue_change=metrics.predictions_queued.set,
         )
         self._max_workers = max_concurrent
+        if isinstance(model, SongModel):  # automatic threads: one each while others are handled
+            model.others_busy = lambda: self.limiter.in_use > 1
         self._executor: ThreadPoolExecutor | None = None
         self._warmed = False
 

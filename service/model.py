@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -84,6 +85,9 @@ class SongModel:
         self._shared_session: ort.InferenceSession | None = None  # one thread, while several run
         self._running = 0  # predictions in progress
         self._running_lock = threading.Lock()
+        # Set by the service: whether other requests are being handled (uploading, decoding or
+        # inferring); with automatic threads they then get one thread each.
+        self.others_busy: Callable[[], bool] | None = None
 
     @classmethod
     def from_settings(cls, settings: Settings) -> SongModel:
@@ -121,8 +125,8 @@ class SongModel:
         self._check_signature(session, artifact)
         shared = None
         if self.intra_op_threads == 0 and CUDA not in session.get_providers() and (os.cpu_count() or 1) > 1:
-            # Automatic threads: ONNX Runtime's default pool (every core) serves a prediction
-            # running alone; while several run, each uses this one-thread session instead, which
+            # Automatic threads: ONNX Runtime's default pool (every core) serves a request handled
+            # alone; while others are handled it uses this one-thread session instead, which
             # measured faster in total than sharing the cores between thread pools.
             shared = self._open(artifact, providers, 1)
         self._artifact, self._session, self._shared_session = artifact, session, shared
@@ -218,8 +222,9 @@ class SongModel:
         tasks = artifact.tasks
         parts: dict[str, list[np.ndarray]] = {task: [] for task in tasks}
         for start in range(0, segments.shape[0], self.batch_size):
-            shared = self._shared_session  # chosen per batch: other predictions come and go
-            runner = shared if shared is not None and self._running > 1 else session
+            shared = self._shared_session  # chosen per batch: other requests come and go
+            crowded = self._running > 1 or (self.others_busy is not None and self.others_busy())
+            runner = shared if shared is not None and crowded else session
             batch = np.ascontiguousarray(segments[start : start + self.batch_size], dtype=np.float32)
             run_options = ort.RunOptions()
             if cancel is None:

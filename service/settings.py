@@ -46,7 +46,7 @@ class Settings(BaseSettings):
         default=0, ge=0, description="ORT threads across operators; 0 = ORT default."
     )
     batch_size: int = Field(
-        default=8,  # as fast as 32 on CPU and a quarter of ONNX Runtime's memory: reports/perf.md
+        default=8,  # as fast as 32 on CPU with far less ONNX Runtime memory: reports/perf.md
         ge=1,
         le=1024,
         description="Segments per ONNX Runtime call.",

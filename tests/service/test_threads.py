@@ -1,4 +1,4 @@
-"""Automatic ONNX Runtime threads: every core for a prediction alone, one thread each when several run."""
+"""Automatic ONNX Runtime threads: every core for a request handled alone, one thread while others are."""
 
 from __future__ import annotations
 
@@ -53,3 +53,25 @@ def test_concurrent_predictions_equal_lone_ones(model_repo: Path) -> None:
         for task in lone:
             np.testing.assert_array_equal(lone[task], shared[task])
     assert model._running == 0
+
+
+@multi_core
+def test_a_busy_service_gets_the_one_thread_session(model_repo: Path) -> None:
+    model = SongModel(model_repo, provider="cpu", batch_size=2)
+    model.load()
+    real = model._shared_session
+    calls: list[int] = []
+
+    class Spy:
+        def run(self, *args: object, **kwargs: object) -> object:
+            calls.append(1)
+            return real.run(*args, **kwargs)  # type: ignore[union-attr]
+
+    model._shared_session = Spy()  # type: ignore[assignment]
+    alone = model.predict(segments(4))
+    assert calls == []
+    model.others_busy = lambda: True
+    busy = model.predict(segments(4))
+    assert len(calls) == 2  # one per batch of two
+    for task in alone:
+        np.testing.assert_array_equal(alone[task], busy[task])
