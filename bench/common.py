@@ -130,6 +130,80 @@ def wait_until_quiet(max_wait_s: float, log: Callable[[str], None] = print) -> l
         time.sleep(20)
 
 
+class LoadMonitor:
+    """Samples, on a background thread, the CPU used by processes outside this process tree.
+
+    ``section(name)`` starts a new named section; ``summary()`` gives, per section, the mean and
+    maximum CPU of other processes (in % of one core) and the busiest of them by name.
+    """
+
+    def __init__(self, interval_s: float = 2.0) -> None:
+        self.interval_s = interval_s
+        self.samples: dict[str, list[float]] = {}
+        self.own: dict[str, list[float]] = {}  # the harness process itself (clients, in-process work)
+        self.culprits: dict[str, dict[str, float]] = {}
+        self._section = "start"
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="load-monitor", daemon=True)
+        self._procs: dict[int, psutil.Process] = {}
+
+    def section(self, name: str) -> None:
+        self._section = name
+
+    def _others(self) -> dict[int, psutil.Process]:
+        me = psutil.Process()
+        mine = {me.pid, *(p.pid for p in me.children(recursive=True))}
+        found = {}
+        for proc in psutil.process_iter(["pid", "name"]):
+            if proc.pid in mine:
+                continue
+            known = self._procs.get(proc.pid)
+            if known is None:
+                with contextlib.suppress(psutil.Error):
+                    proc.cpu_percent(None)  # first call: starts the measurement
+                found[proc.pid] = proc
+            else:
+                found[proc.pid] = known
+        return found
+
+    def _run(self) -> None:
+        self._procs = self._others()
+        me = psutil.Process()
+        me.cpu_percent(None)
+        while not self._stop.wait(self.interval_s):
+            total = 0.0
+            section = self._section
+            self.own.setdefault(section, []).append(me.cpu_percent(None))
+            for proc in self._procs.values():
+                with contextlib.suppress(psutil.Error):
+                    used = proc.cpu_percent(None)
+                    total += used
+                    if used >= 10:
+                        name = str(proc.info.get("name") or proc.pid)
+                        culprits = self.culprits.setdefault(section, {})
+                        culprits[name] = max(culprits.get(name, 0.0), used)
+            self.samples.setdefault(section, []).append(total)
+            self._procs = self._others()
+
+    def summary(self) -> list[tuple[str, float, float, float, str]]:
+        """(section, others' mean %, others' max %, harness mean %, busiest others) per section."""
+        rows = []
+        for section, values in self.samples.items():
+            culprits = sorted(self.culprits.get(section, {}).items(), key=lambda kv: -kv[1])[:3]
+            names = ", ".join(f"{name} (up to {used:.0f} %)" for name, used in culprits)
+            own = self.own.get(section) or [0.0]
+            rows.append((section, sum(values) / len(values), max(values), sum(own) / len(own), names))
+        return rows
+
+    def __enter__(self) -> LoadMonitor:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
 # -- the track ---------------------------------------------------------------------------------
 
 

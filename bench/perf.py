@@ -36,6 +36,7 @@ from bench import report
 from bench.common import (
     REPO_ROOT,
     SERVE_SCRIPT,
+    LoadMonitor,
     Server,
     Track,
     Upload,
@@ -117,6 +118,7 @@ class Options:
     train_steps: int = 16
     train_epochs: int = 4
     profile_seconds: int = 40
+    section_wait_s: float = 600.0  # before each section, wait up to this for other work to end
     flops: bool = True  # count the network's FLOPs (starts TensorFlow in a subprocess)
     server_command: tuple[str, ...] = SERVE_SCRIPT
     skip: frozenset[str] = frozenset()
@@ -149,6 +151,7 @@ class Results:
     quant: QuantResult | None = None
     busy_after: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    other_load: list[tuple[str, float, float, float, str]] = field(default_factory=list)
     seconds: float = 0.0
 
     @property
@@ -254,6 +257,23 @@ def run_training(options: Options, log: Callable[[str], None]) -> list[TrainSpee
 
 
 def run(options: Options, log: Callable[[str], None] = print) -> Results:
+    """Every section not skipped, with the CPU use of other processes watched throughout."""
+    with LoadMonitor() as monitor:
+        results = _run_sections(options, log, monitor)
+    results.other_load = monitor.summary()
+    return results
+
+
+def _quiet(options: Options, monitor: LoadMonitor, name: str, log: Callable[[str], None]) -> None:
+    """Wait (bounded) for other work to end before a section, then name the section."""
+    if options.section_wait_s > 0:
+        still = wait_until_quiet(options.section_wait_s, log)
+        if still:
+            log(f"{name}: measuring although these still run: {', '.join(still)}")
+    monitor.section(name)
+
+
+def _run_sections(options: Options, log: Callable[[str], None], monitor: LoadMonitor) -> Results:
     started = time.perf_counter()
     still_busy = wait_until_quiet(options.wait_quiet_s, log) if options.wait_quiet_s else []
     training_jobs = [f"songid job (pid {p.pid})" for p in training_processes()]
@@ -282,10 +302,12 @@ def run(options: Options, log: Callable[[str], None] = print) -> Results:
         results.train_flops = json.loads(run_module(flops_args))
 
     if "frontend" not in skip:
+        _quiet(options, monitor, "frontend", log)
         log("front end against librosa")
         results.frontend = check_front_end(data, repeats=options.repeats)
 
     if "floor" not in skip:
+        _quiet(options, monitor, "floor", log)
         grid = [OrtSettings(intra=i, batch_size=b) for b in options.batch_sizes for i in options.intra_values]
         log(f"floor: {len(grid)} settings, interleaved")
         results.floors = measure_floors(options.model_dir, data, grid, repeats=options.repeats)
@@ -311,6 +333,7 @@ def run(options: Options, log: Callable[[str], None] = print) -> Results:
             server.wait_ready(timeout_s=900)
 
     if "service" not in skip:
+        _quiet(options, monitor, "service", log)
         log("server settings with 8 clients")
         results.candidates = try_candidates(
             options.model_dir,
@@ -334,6 +357,7 @@ def run(options: Options, log: Callable[[str], None] = print) -> Results:
         )
 
     if "cold" not in skip:
+        _quiet(options, monitor, "cold", log)
         chosen = dict(results.chosen.candidate.settings) if results.chosen else {}
         for i in range(options.cold_starts + 1):
             log(f"cold start {i}")
@@ -344,16 +368,19 @@ def run(options: Options, log: Callable[[str], None] = print) -> Results:
                 results.cold.append(start)
 
     if "naive" not in skip:
+        _quiet(options, monitor, "naive", log)
         log("naive peer")
         results.naive = run_naive(options, track, log)
 
     if "training" not in skip:
+        _quiet(options, monitor, "training", log)
         results.training = run_training(options, log)
         if options.profile_seconds > 0:
             log("profiling the training loop")
             results.profile = profile_training(options, seconds=options.profile_seconds)
 
     if "quantize" not in skip:
+        _quiet(options, monitor, "quantize", log)
         log("int8 quantization")
         from bench.quantize import measure as measure_int8
 

@@ -416,6 +416,23 @@ def render(results: Results, options: Options) -> str:
     if results.quant:
         lines += _quant_section(results)
 
+    if results.other_load:
+        lines += [
+            "## Other load during the run",
+            "",
+            "CPU used by processes outside the harness and its servers and subprocesses, sampled every",
+            "2 s with psutil (100 % = one core of the two). Before each section the harness waits for",
+            "running training jobs and busy processes to end.",
+            "",
+            *_table(
+                ["section", "others, mean %", "others, max %", "busiest others", "harness process, mean %"],
+                [
+                    [name, fmt(mean, 0), fmt(peak, 0), who or "none", fmt(own, 0)]
+                    for name, mean, peak, own, who in results.other_load
+                ],
+            ),
+        ]
+
     lines += [
         "## Method",
         "",

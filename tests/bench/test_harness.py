@@ -46,6 +46,7 @@ def options(model_repo: Path, tmp_path: Path, **overrides: object) -> perf.Optio
         "stream_rounds": 1,
         "server_command": SERVE,
         "flops": False,
+        "section_wait_s": 0.0,
         "skip": frozenset({"service", "cold", "naive", "training", "quantize"}),
         **overrides,
     }
