@@ -6,6 +6,7 @@ import keras
 
 from frontend.artifact import INPUT_NAME
 from frontend.audio import INPUT_SHAPE
+from training.layers import FusedBatchNormalization
 
 TRUNK_CHANNELS = (32, 64, 128, 64, 32)  # Singh & Biswas, Fig. 2
 DROPOUT = 0.25
@@ -33,7 +34,7 @@ def build_model(n_classes: dict[str, int], *, name: str = "artist_language_cnn")
     x = inputs
     for i, channels in enumerate(TRUNK_CHANNELS, start=1):
         x = keras.layers.Conv2D(channels, 3, padding="same", activation="relu", name=f"conv{i}")(x)
-        x = keras.layers.BatchNormalization(momentum=BN_MOMENTUM, name=f"bn{i}")(x)
+        x = FusedBatchNormalization(momentum=BN_MOMENTUM, name=f"bn{i}")(x)
         x = keras.layers.MaxPooling2D(2, name=f"pool{i}")(x)
         x = keras.layers.Dropout(DROPOUT, name=f"dropout{i}")(x)
     x = keras.layers.Flatten(name="flatten")(x)

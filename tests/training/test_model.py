@@ -10,7 +10,8 @@ def test_layer_structure_follows_the_paper() -> None:
     model = build_model({"artist": 10, "language": 3})
     kinds = [type(layer).__name__ for layer in model.layers]
     assert kinds[0] == "InputLayer"
-    assert kinds[1:21] == ["Conv2D", "BatchNormalization", "MaxPooling2D", "Dropout"] * 5
+    assert kinds[1:21] == ["Conv2D", "FusedBatchNormalization", "MaxPooling2D", "Dropout"] * 5
+    assert all(isinstance(model.layers[i], keras.layers.BatchNormalization) for i in range(2, 21, 4))
     assert kinds[21] == "Flatten" and kinds[22:] == ["Dense", "Dense"]
     convs = [layer for layer in model.layers if isinstance(layer, keras.layers.Conv2D)]
     assert [c.filters for c in convs] == [32, 64, 128, 64, 32]
