@@ -129,7 +129,12 @@ def test_voices_unseen_voice_and_augmented_rows(paths: Paths) -> None:
         else:
             assert spec.cache_dir == paths.caches / "voices"
         cnn = plan.row_config(spec.row, seed=0)
-        assert cnn.segments_per_song == (1 if spec.row.augmented else 4)
+        per_song = plan.train.segments_per_song
+        assert per_song is not None and plan.augment is not None
+        # augmented rows draw as many segments per epoch from the song and its copies together
+        assert cnn.segments_per_song == (
+            -(-per_song // (1 + plan.augment.copies)) if spec.row.augmented else per_song
+        )
     report = (paths.reports / "voices.md").read_text()
     assert "Fold `fold0` only" in report and "cnn-language-only+aug − cnn-language-only" in report
     assert "## Augmentation" in report
