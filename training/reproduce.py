@@ -9,6 +9,11 @@ interrupted reproduction leaves a report of what finished, marked partial.
 
 Layout under ``<runs>/<benchmark>/``: ``plan.json`` (the exact configuration),
 ``splits/<protocol>/<run key>[-aug].json`` and ``<protocol>/<row>/<run key>/`` (one run folder).
+
+Every finished run's metrics are also kept beside the report, in
+``<reports>/runs/<benchmark>/<protocol>/<row>/<run key>.json`` with the plan: a few KB a run,
+meant to be committed. They back the report's tables, and a reproduction continued on another
+machine, without the run folders, keeps them instead of training again.
 """
 
 from __future__ import annotations
@@ -24,7 +29,7 @@ from typing import Any
 from training.augment import augmented_split, build_augmented_cache
 from training.baseline import run_baseline
 from training.catalog import Song, load_catalog
-from training.compare import METRICS_FILE, run_variant
+from training.compare import METRICS_FILE, run_variant, write_json_atomic
 from training.prepare import prepare, read_index
 from training.protocols import Fold, protocol_folds, protocol_split
 from training.reproduce_plan import BenchmarkPlan, Row, Section, benchmark_plan
@@ -33,6 +38,7 @@ from training.split import read_split, write_split
 log = logging.getLogger(__name__)
 
 PLAN_FILE = "plan.json"
+RECORDS_DIR = "runs"  # under the reports folder
 REPORT_INTERVAL_S = 60.0  # the report is rewritten after a finished run at most this often
 
 
@@ -58,10 +64,22 @@ class RunSpec:
     split_file: Path
     run_dir: Path
     plan: BenchmarkPlan
+    record: Path  # the finished run's metrics, kept with the report
 
     @property
     def done(self) -> bool:
-        return (self.run_dir / "eval" / METRICS_FILE).is_file()
+        return self.record.is_file() or (self.run_dir / "eval" / METRICS_FILE).is_file()
+
+    def metrics(self) -> dict[str, Any]:
+        """The finished run's metrics: its record, else its run folder's."""
+        path = self.record if self.record.is_file() else self.run_dir / "eval" / METRICS_FILE
+        return dict(json.loads(path.read_text(encoding="utf-8")))
+
+    def keep(self) -> None:
+        """Write the record of a run finished in its run folder, if it has none yet."""
+        if not self.record.is_file():
+            self.record.parent.mkdir(parents=True, exist_ok=True)
+            write_json_atomic(self.record, self.metrics())
 
 
 Runner = Callable[[RunSpec], dict[str, Any]]
@@ -160,6 +178,11 @@ def _augmentation(
     return aug_cache, copies
 
 
+def records_dir(plan: BenchmarkPlan, paths: Paths) -> Path:
+    """Where the finished runs' metrics of ``plan`` are kept, beside its report."""
+    return paths.reports / RECORDS_DIR / (f"{plan.name}-smoke" if plan.smoke else plan.name)
+
+
 def plan_runs(
     plan: BenchmarkPlan,
     paths: Paths,
@@ -171,6 +194,7 @@ def plan_runs(
 ) -> list[RunSpec]:
     """Every run of ``plan`` for ``seeds``, seed-major (all rows of seed 0 first), split files written."""
     out = paths.runs / plan.name
+    records = records_dir(plan, paths)
     songs = read_index(cache)
     aug: tuple[Path, dict[str, list[str]]] | None = None
     specs = []
@@ -196,7 +220,10 @@ def plan_runs(
                                     augmented=True,
                                 )
                         row_cache, row_split = paths.caches / plan.augmented_cache_name, aug_split
-                    specs.append(RunSpec(section, row, fold, seed, row_cache, row_split, run_dir, plan))
+                    record = records / section.protocol / row.name / f"{fold.run_key(seed)}.json"
+                    specs.append(
+                        RunSpec(section, row, fold, seed, row_cache, row_split, run_dir, plan, record)
+                    )
     return specs
 
 
@@ -230,6 +257,7 @@ def reproduce(
     paths = replace(paths, runs=paths.runs.with_name(paths.runs.name + "-smoke")) if smoke else paths
     out = paths.runs / plan.name
     _check_plan(out, plan)
+    _check_plan(records_dir(plan, paths), plan)
     cache = ensure_cache(plan.cache_name, paths, jobs=jobs)
     seeds = list(plan.seeds if seeds is None else seeds)
     report = paths.reports / f"{plan.cache_name}.md"
@@ -239,9 +267,11 @@ def reproduce(
         for spec in [] if report_only else plan_runs(plan, paths, cache, seeds, jobs=jobs):
             if spec.done:
                 log.info("kept finished run %s", spec.run_dir)
+                spec.keep()
                 continue
             log.info("run %s", spec.run_dir)
             runner(spec)
+            spec.keep()
             if time.monotonic() - last_report > REPORT_INTERVAL_S:
                 write_report(plan, all_specs, report, paths=paths)
                 last_report = time.monotonic()

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from scipy.stats import t as t_dist
 
 from training.augment import EFFECTS_FILE
-from training.compare import METRICS_FILE, paired_table, plot_table1, table1
+from training.compare import paired_table, plot_table1, table1
 from training.prepare import read_index
 from training.reproduce_plan import AUG_SUFFIX, BASELINE_ROW, BenchmarkPlan, Section
 from training.split import read_split
@@ -42,8 +42,7 @@ def collect(specs: Sequence[RunSpec], section: Section) -> SectionResults:
     out: SectionResults = {row.name: {} for row in section.rows}
     for spec in specs:
         if spec.section == section and spec.done:
-            path = spec.run_dir / "eval" / METRICS_FILE
-            out[spec.row.name][spec.fold.run_key(spec.seed)] = json.loads(path.read_text(encoding="utf-8"))
+            out[spec.row.name][spec.fold.run_key(spec.seed)] = spec.metrics()
     return {k: v for k, v in out.items() if v}
 
 
@@ -88,7 +87,11 @@ def _split_sizes(specs: Sequence[RunSpec], section: Section) -> str:
 
 
 def _copy_plots(specs: Sequence[RunSpec], section: Section, task: str, out_dir: Path) -> list[Path]:
-    """A few PNGs of the first finished run of the most informative rows."""
+    """A few PNGs of the first finished run of the most informative rows.
+
+    A plot copied by an earlier report stays when its run folder is gone (a reproduction
+    continued from the kept records on another machine).
+    """
     wanted = [BASELINE_ROW, f"cnn-{task}-only", "multitask-alpha-ratio", f"cnn-{task}-only{AUG_SUFFIX}"]
     copied = []
     for row in wanted:
@@ -98,9 +101,10 @@ def _copy_plots(specs: Sequence[RunSpec], section: Section, task: str, out_dir: 
         key = first.fold.run_key(first.seed)
         for src in (f"confusion_{task}_song.png",) + (("training_curves.png",) if row == wanted[2] else ()):
             path = first.run_dir / "eval" / src
+            dst = out_dir / f"{section.protocol}_{row}_{key}_{src}"
             if path.is_file():
-                dst = out_dir / f"{section.protocol}_{row}_{key}_{src}"
                 shutil.copyfile(path, dst)
+            if dst.is_file():
                 copied.append(dst)
     return copied
 
@@ -217,9 +221,7 @@ def _augmentation_text(plan: BenchmarkPlan, paths: Paths, *, examples: int = 6) 
 def write_report(plan: BenchmarkPlan, specs: Sequence[RunSpec], report: Path, *, paths: Paths) -> None:
     """Write ``report`` and its PNGs (in a folder named like it) from the finished runs of ``specs``."""
     assets = report.with_suffix("")
-    if assets.is_dir():
-        shutil.rmtree(assets)
-    assets.mkdir(parents=True)
+    assets.mkdir(parents=True, exist_ok=True)
     done = sum(s.done for s in specs)
     seeds = sorted({s.seed for s in specs})
     status = (

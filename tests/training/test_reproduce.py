@@ -92,9 +92,30 @@ def test_interrupted_reproduction_resumes_and_never_redoes_a_run(paths: Paths) -
     assert again.calls == []
 
 
-def test_runs_of_another_configuration_are_refused(paths: Paths) -> None:
+def test_records_beside_the_report_carry_finished_runs_to_another_machine(paths: Paths) -> None:
+    import shutil
+
     reproduce("gamemusic", paths=paths, runner=FakeRunner(), jobs=1, seeds=[0])
-    plan_file = paths.runs / "gamemusic" / "plan.json"
+    records = paths.reports / "runs" / "gamemusic"
+    kept = sorted(p.relative_to(records).as_posix() for p in records.rglob("*.json"))
+    assert "plan.json" in kept and "song-split/multitask-alpha-1/seed0.json" in kept
+    assert len(kept) == 1 + 5  # the plan and seed 0's five rows
+    before = (paths.reports / "gamemusic.md").read_text()
+
+    shutil.rmtree(paths.runs)  # a fresh machine: caches and run folders gone, reports committed
+    shutil.rmtree(paths.caches)
+    again = FakeRunner()
+    reproduce("gamemusic", paths=paths, runner=again, jobs=1, seeds=[0, 1])
+    assert {s.seed for s in again.calls} == {1} and len(again.calls) == 5
+    report = (paths.reports / "gamemusic.md").read_text()
+    assert "| multitask-alpha-ratio | 2 |" in report and "| multitask-alpha-ratio | 1 |" in before
+
+
+@pytest.mark.parametrize("kept_in", ["runs", "records"])
+def test_runs_of_another_configuration_are_refused(paths: Paths, kept_in: str) -> None:
+    reproduce("gamemusic", paths=paths, runner=FakeRunner(), jobs=1, seeds=[0])
+    folder = paths.runs if kept_in == "runs" else paths.reports / "runs"
+    plan_file = folder / "gamemusic" / "plan.json"
     plan = json.loads(plan_file.read_text())
     plan["train"]["epochs"] = 99
     plan_file.write_text(json.dumps(plan))
