@@ -18,14 +18,18 @@ class FusedBatchNormalization(keras.layers.BatchNormalization):
 
     Same statistics and the same running-average update as the parent (the moving variance
     takes the biased batch variance, as Keras does); only the summation order, hence float
-    rounding, differs. Inference, masking, other dtypes or axes fall back to the parent, so an
-    exported graph is the standard one.
+    rounding, differs. Inference, masking, other dtypes or axes, cross-replica
+    (``synchronized``) statistics and layers without ``center`` or ``scale`` fall back to the
+    parent, so an exported graph is the standard one.
     """
 
     def call(self, inputs: Any, training: Any = None, mask: Any = None) -> Any:
         fusable = (
             training is True
             and self.trainable
+            and self.center
+            and self.scale
+            and not self.synchronized
             and mask is None
             and self.axis in (-1, len(inputs.shape) - 1)
             and len(inputs.shape) == 4

@@ -54,6 +54,15 @@ def test_gradients_match_keras_batch_normalization() -> None:
         np.testing.assert_allclose(g_fused.numpy(), g_plain.numpy(), rtol=1e-4, atol=1e-4)
 
 
+@pytest.mark.parametrize("options", [{"center": False}, {"scale": False}, {"synchronized": True}])
+def test_what_the_fused_kernel_cannot_do_falls_back_to_keras(options: dict[str, bool]) -> None:
+    plain = keras.layers.BatchNormalization(**options)
+    fused = FusedBatchNormalization(**options)
+    x = np.random.default_rng(4).normal(2.0, 1.5, (8, 6, 5, 3)).astype("float32")
+    np.testing.assert_allclose(fused(x, training=True), plain(x, training=True), atol=1e-5)
+    np.testing.assert_allclose(fused.moving_variance.numpy(), plain.moving_variance.numpy(), rtol=1e-5)
+
+
 @pytest.mark.parametrize("momentum", [0.9, 0.5])
 def test_saved_model_loads_back_with_the_layer(tmp_path: Path, momentum: float) -> None:
     inputs = keras.Input((6, 5, 3))
