@@ -27,7 +27,7 @@ from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from frontend.audio import N_MELS, SEGMENT_FRAMES
-from training.compare import write_json_atomic
+from training.compare import finished_file, write_json_atomic
 from training.dataset import LabelSpace, SongMels, evenly_spaced, label_space
 from training.evaluate import Predictor, evaluate_predictor, write_report
 from training.prepare import read_index
@@ -35,7 +35,6 @@ from training.split import SPLITS, read_split
 
 N_MFCC = 20
 N_FEATURES = 2 * (N_MELS + N_MFCC)
-METRICS_FILE = "metrics.json"  # under <run>/eval/, as for CNN runs
 
 
 @dataclass(frozen=True)
@@ -152,7 +151,7 @@ def run_baseline(
     Returns:
         ``{"split", "n_songs", "tasks": {task: {level: metrics}}, "train": {"wall_s", "cpu_s", ...}}``.
     """
-    done = run_dir / "eval" / METRICS_FILE
+    done = finished_file(run_dir)
     if done.is_file():
         return dict(json.loads(done.read_text(encoding="utf-8")))
     start, cpu_start = time.monotonic(), time.process_time()

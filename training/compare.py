@@ -41,6 +41,11 @@ TABLE_COLUMNS = (
 METRICS_FILE = "metrics.json"  # <run>/eval/metrics.json marks a finished run
 
 
+def finished_file(run_dir: Path) -> Path:
+    """The metrics a run folder holds once its run (CNN or baseline) has finished."""
+    return run_dir / "eval" / METRICS_FILE
+
+
 @dataclass(frozen=True)
 class Variant:
     name: str
@@ -90,7 +95,7 @@ def run_variant(cache_dir: Path, split_file: Path, run_dir: Path, config: TrainC
         the evaluation metrics plus ``train``: epochs, segments/s, ``wall_s`` and ``cpu_s``
         (wall-clock and CPU seconds spent in this call, training and evaluation).
     """
-    done = run_dir / "eval" / METRICS_FILE
+    done = finished_file(run_dir)
     if done.is_file():
         log.info("kept finished run %s", run_dir)
         return dict(json.loads(done.read_text(encoding="utf-8")))

@@ -29,7 +29,7 @@ from typing import Any
 from training.augment import augmented_split, build_augmented_cache
 from training.baseline import run_baseline
 from training.catalog import Song, load_catalog
-from training.compare import METRICS_FILE, run_variant, write_json_atomic
+from training.compare import finished_file, run_variant, write_json_atomic
 from training.prepare import prepare, read_index
 from training.protocols import Fold, protocol_folds, protocol_split
 from training.reproduce_plan import BenchmarkPlan, Row, Section, benchmark_plan
@@ -68,11 +68,11 @@ class RunSpec:
 
     @property
     def done(self) -> bool:
-        return self.record.is_file() or (self.run_dir / "eval" / METRICS_FILE).is_file()
+        return self.record.is_file() or finished_file(self.run_dir).is_file()
 
     def metrics(self) -> dict[str, Any]:
         """The finished run's metrics: its record, else its run folder's."""
-        path = self.record if self.record.is_file() else self.run_dir / "eval" / METRICS_FILE
+        path = self.record if self.record.is_file() else finished_file(self.run_dir)
         return dict(json.loads(path.read_text(encoding="utf-8")))
 
     def keep(self) -> None:
@@ -207,7 +207,7 @@ def plan_runs(
                     row_cache, row_split = cache, split_file
                     if row.augmented:
                         aug_split = split_file.with_name(f"{split_file.stem}-aug.json")
-                        if with_augmentation and not (run_dir / "eval" / METRICS_FILE).is_file():
+                        if with_augmentation and not finished_file(run_dir).is_file():
                             if aug is None:
                                 aug = _augmentation(plan, paths, out, cache, seeds, jobs=jobs)
                             if not aug_split.is_file():
