@@ -5,9 +5,9 @@ number of epochs (patience = epochs, so no early stop; the weights of the epoch 
 validation loss are kept). It is set by what the CNN needs, not by a wall-clock target: with 8
 segments per song for 8 epochs (9,000 training segments) the gamemusic artist CNN named none of
 its 18 seed-0 test songs right (song top-1 0.00 against the baseline's 0.50; segment AUC-ROC
-0.78 against 0.81), so gamemusic now draws 12 segments per
-song for 12 epochs (about 20,600 segments; 783 to 824 s a run, evaluation included, at 27 to 28
-segments/s). Each report gives the measured time per run.
+0.78 against 0.81), so gamemusic now draws 12 segments per song for 12 epochs (about 20,600
+segments; 783 to 824 s a run, evaluation included, at 27 to 28 segments/s). Each report gives
+the measured time per run.
 """
 
 from __future__ import annotations
