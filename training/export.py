@@ -18,6 +18,7 @@ import pycountry
 from frontend import artifact as art
 from frontend.audio import FRONTEND_PARAMS, INPUT_SHAPE
 from training.card import model_card
+from training.onnx_graph import affine_to_batchnorm
 
 OPSET = 17
 BATCH_DIM = "N"
@@ -35,7 +36,11 @@ def display_name(task: str, label: str) -> str:
 
 
 def to_onnx(model: Any, tasks: list[str]) -> Any:
-    """Convert a Keras model to an ONNX ModelProto with input ``mel`` ``[N, 187, 96, 1]``."""
+    """Convert a Keras model to an ONNX ModelProto with input ``mel`` ``[N, 187, 96, 1]``.
+
+    BatchNormalization layers are written so that ONNX Runtime keeps the trunk in its blocked
+    layout (:func:`training.onnx_graph.affine_to_batchnorm`); the outputs are the same.
+    """
     import tensorflow as tf
     import tf2onnx
 
@@ -52,6 +57,7 @@ def to_onnx(model: Any, tasks: list[str]) -> Any:
     output_names = [o.name for o in proto.graph.output]
     if output_names != tasks:
         raise RuntimeError(f"ONNX outputs {output_names} do not match tasks {tasks}")
+    affine_to_batchnorm(proto)
     return proto
 
 

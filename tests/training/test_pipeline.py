@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import numpy as np
+import onnx
 import onnxruntime as ort
 import pytest
 
@@ -78,6 +79,8 @@ def test_train_evaluate_export_parity(workdir: Path) -> None:
     batch = np.concatenate([segments, segments[:1] + 0.5])  # several rows: the batch axis is dynamic
     session = ort.InferenceSession(str(artifact.onnx_path), providers=["CPUExecutionProvider"])
     assert session.get_inputs()[0].shape == ["N", 187, 96, 1]
+    ops = [node.op_type for node in onnx.load(artifact.onnx_path).graph.node]
+    assert ops.count("BatchNormalization") == 5 and "Mul" not in ops  # the trunk keeps ORT's blocked layout
     got = session.run(None, {"mel": batch})
     expected = model.predict_on_batch(batch)
     for task, out in zip(artifact.tasks, got, strict=True):
