@@ -69,23 +69,21 @@ from bench.profile import Share, TrainProfile, profile_inference, profile_traini
 from bench.quantize import QuantResult
 from bench.stats import median
 from bench.trainbench import VARIANTS, TrainSpeed
+from service.settings import Settings
 
 SECTIONS = ("frontend", "floor", "service", "cold", "naive", "training", "quantize")
 RSS_LIMIT = 600 * 10**6
-QUEUE = 16  # waiting requests allowed when queueing: more than the 8 clients measured
+QUEUE = Settings.model_fields["max_queued_requests"].default  # the shipped queue, named in the table
 
 
 def candidates() -> list[Candidate]:
-    """Server settings that let 8 clients through, against the shipped defaults."""
-    queue = {"SONGID_MAX_QUEUED_REQUESTS": str(QUEUE)}
+    """The shipped defaults and other server settings that let 8 clients through."""
     return [
-        Candidate("shipped defaults (2 slots, no queue, automatic threads, batch 8)", {}),
-        Candidate(f"2 slots + queue {QUEUE}, automatic threads", queue),
-        Candidate(f"2 slots + queue {QUEUE}, intra 1", {**queue, "SONGID_INTRA_OP_THREADS": "1"}),
-        Candidate(f"2 slots + queue {QUEUE}, intra 2", {**queue, "SONGID_INTRA_OP_THREADS": "2"}),
-        Candidate(
-            f"2 slots + queue {QUEUE}, automatic threads, batch 32", {**queue, "SONGID_BATCH_SIZE": "32"}
-        ),
+        Candidate(f"shipped defaults (2 slots, queue {QUEUE}, automatic threads, batch 8)", {}),
+        Candidate("2 slots, no queue", {"SONGID_MAX_QUEUED_REQUESTS": "0"}),
+        Candidate(f"2 slots + queue {QUEUE}, intra 1", {"SONGID_INTRA_OP_THREADS": "1"}),
+        Candidate(f"2 slots + queue {QUEUE}, intra 2", {"SONGID_INTRA_OP_THREADS": "2"}),
+        Candidate(f"2 slots + queue {QUEUE}, automatic threads, batch 32", {"SONGID_BATCH_SIZE": "32"}),
         Candidate(
             "8 slots, intra 1",
             {"SONGID_MAX_CONCURRENT_REQUESTS": "8", "SONGID_INTRA_OP_THREADS": "1"},

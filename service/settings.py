@@ -76,7 +76,7 @@ class Settings(BaseSettings):
         default=2, ge=1, description="Predictions in flight; beyond that 503 with Retry-After."
     )
     max_queued_requests: int = Field(
-        default=0,
+        default=16,
         ge=0,
         description="Predictions that may wait, in arrival order, for a slot; beyond that 503.",
     )

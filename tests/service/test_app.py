@@ -89,7 +89,7 @@ def test_startup_fails_on_a_front_end_mismatch(tmp_path: Path) -> None:
 def test_overload_is_refused_at_once_with_retry_after(
     make_client: AppFactory, gated: GatedModel, wav_bytes: bytes
 ) -> None:
-    client = make_client(model=gated, max_concurrent_requests=1, retry_after_s=5)
+    client = make_client(model=gated, max_concurrent_requests=1, max_queued_requests=0, retry_after_s=5)
     gated.armed = True
     with ThreadPoolExecutor(1) as pool:
         first = pool.submit(upload, client, wav_bytes)
