@@ -48,12 +48,11 @@ def _describe(keras_path: Path | None) -> str:
 
 def measure(track: Path, keras_path: Path | None, n_classes: dict[str, int], repeats: int) -> dict[str, Any]:
     """Seconds per song for each call (the first includes graph tracing), and the song's top labels."""
-    import keras
 
-    from training.model import build_model
+    from training.model import build_model, load_model
 
     started = time.perf_counter()
-    model = keras.saving.load_model(keras_path) if keras_path is not None else build_model(n_classes)
+    model = load_model(keras_path) if keras_path is not None else build_model(n_classes)
     load_s = time.perf_counter() - started
     seconds, decode_s = [], []
     probs: dict[str, list[float]] = {}

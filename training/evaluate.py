@@ -101,8 +101,7 @@ def evaluate_run(
     run_dir: Path, cache_dir: Path, *, split: str = "test", write: bool = True
 ) -> dict[str, Any]:
     """Evaluate the Keras model of ``run_dir`` on the songs of ``split``."""
-    import keras
-
+    from training.model import load_model
     from training.train import HISTORY_FILE, MODEL_FILE, SPLIT_FILE, read_labels, songs_by_split
 
     space = read_labels(run_dir)
@@ -110,7 +109,7 @@ def evaluate_run(
     if not songs:
         raise ValueError(f"{run_dir / SPLIT_FILE}: no {split} songs")
     mels = SongMels.load(cache_dir, songs, space)
-    model = keras.saving.load_model(run_dir / MODEL_FILE)
+    model = load_model(run_dir / MODEL_FILE)
 
     def predict(x: np.ndarray) -> dict[str, np.ndarray]:
         out = model.predict_on_batch(x)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import keras
 
 from frontend.artifact import INPUT_NAME
@@ -42,3 +44,11 @@ def build_model(n_classes: dict[str, int], *, name: str = "artist_language_cnn")
         task: keras.layers.Dense(n, activation="softmax", name=task)(x) for task, n in n_classes.items()
     }
     return keras.Model(inputs=inputs, outputs=outputs, name=name)
+
+
+def load_model(path: Path | str) -> keras.Model:
+    """A model saved by ``songid train``; importing this module registers its custom layers."""
+    model = keras.saving.load_model(path)
+    if not isinstance(model, keras.Model):
+        raise TypeError(f"{path}: holds a {type(model).__name__}, not a Keras model")
+    return model

@@ -14,6 +14,7 @@ from frontend.artifact import load_artifact
 from frontend.audio import segments_from_audio
 from tests.conftest import write_catalog
 from training.cli import main
+from training.model import load_model
 from training.prepare import FAILURES_FILE, read_index
 
 pytestmark = pytest.mark.slow
@@ -72,9 +73,7 @@ def test_train_evaluate_export_parity(workdir: Path) -> None:
     assert [label.name for label in artifact.labels["language"]] == ["English", "French"]
     assert json.loads((models / "tiny" / "metrics.json").read_text())["export"]["parity_max_abs_diff"] <= 1e-4
 
-    import keras
-
-    model = keras.saving.load_model(run / "model.keras")
+    model = load_model(run / "model.keras")
     segments, _ = segments_from_audio(workdir / "data" / "fr" / "bo-fr" / "s1.flac")
     batch = np.concatenate([segments, segments[:1] + 0.5])  # several rows: the batch axis is dynamic
     session = ort.InferenceSession(str(artifact.onnx_path), providers=["CPUExecutionProvider"])
