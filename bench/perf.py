@@ -11,6 +11,8 @@ Sections (each can be skipped with ``--skip``):
 - ``naive``: librosa + Keras ``predict`` on the same track and weights, in its own process.
 - ``training``: training-loop segments/s for several run settings, each in its own process,
   and TensorFlow's profile of the default one.
+- ``graph``: the exported ONNX graph against tf2onnx's plain conversion of the same Keras
+  weights (without the BatchNormalization rewrite), inference interleaved.
 - ``quantize``: an int8 copy of the model (static quantization calibrated on cached mels), its
   inference speed against float32 and the test-split AUC of both.
 
@@ -46,7 +48,9 @@ from bench.common import (
     training_processes,
     wait_until_quiet,
 )
+from bench.graph import GraphResult
 from bench.inprocess import (
+    DEFAULT_BATCH,
     Floor,
     FrontEndCheck,
     OrtSettings,
@@ -71,7 +75,7 @@ from bench.stats import median
 from bench.trainbench import VARIANTS, TrainSpeed
 from service.settings import Settings
 
-SECTIONS = ("frontend", "floor", "service", "cold", "naive", "training", "quantize")
+SECTIONS = ("frontend", "floor", "graph", "service", "cold", "naive", "training", "quantize")
 RSS_LIMIT = 600 * 10**6
 QUEUE = Settings.model_fields["max_queued_requests"].default  # the shipped queue, named in the table
 
@@ -146,6 +150,7 @@ class Results:
     train_flops: dict[str, float] = field(default_factory=dict)
     sgemm_gflops: float = float("nan")
     profile: TrainProfile | None = None
+    graph: GraphResult | None = None
     quant: QuantResult | None = None
     busy_after: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
@@ -324,6 +329,15 @@ def _run_sections(options: Options, log: Callable[[str], None], monitor: LoadMon
         best_intra = results.best_floor.settings.intra
         results.floor_song_probs = song_probs_of(options.model_dir, data)
         results.ort_profile = profile_inference(options.model_dir, data, intra=best_intra)
+
+    if "graph" not in skip and options.keras is not None and options.keras.is_file():
+        _quiet(options, monitor, "graph", log)
+        log("exported graph against the plain tf2onnx conversion")
+        from bench.graph import measure as measure_graph
+
+        results.graph = measure_graph(
+            options.model_dir, options.keras, data, batch_size=DEFAULT_BATCH, repeats=options.repeats
+        )
 
     if "service" not in skip or "cold" not in skip:
         log("one untimed server start (first-use setup of scripts/serve)")

@@ -10,7 +10,6 @@ from __future__ import annotations
 import io
 import shutil
 import tempfile
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from bench.graph import interleaved, ort_session
 from bench.stats import median
 from frontend.artifact import INPUT_NAME, load_artifact
 
@@ -107,25 +107,6 @@ def make_int8(model_dir: Path, cache_dir: Path, split_file: Path, out_root: Path
     return folder, sum(b.shape[0] for b in batches)
 
 
-def _session(path: Path, intra: int) -> Any:
-    import onnxruntime as ort
-
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = intra
-    return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
-
-
-def _infer_seconds(session: Any, segments: np.ndarray, batch_size: int, repeats: int) -> list[float]:
-    def once() -> float:
-        started = time.perf_counter()
-        for i in range(0, segments.shape[0], batch_size):
-            session.run(None, {INPUT_NAME: np.ascontiguousarray(segments[i : i + batch_size])})
-        return time.perf_counter() - started
-
-    once()
-    return [once() for _ in range(repeats)]
-
-
 def measure(
     model_dir: Path,
     cache_dir: Path,
@@ -144,14 +125,9 @@ def measure(
     folder, calibrated = make_int8(model_dir, cache_dir, split_file, out_root)
     fp32_path, int8_path = folder / "1" / "model.onnx", folder / "2" / "model.onnx"
     segments, _ = segments_from_audio(io.BytesIO(track_data))
-    timings: dict[int, tuple[list[float], list[float]]] = {}
-    for intra in intra_values:
-        fp32, int8 = _session(fp32_path, intra), _session(int8_path, intra)
-        fp32_s, int8_s = [], []
-        for _ in range(repeats):  # interleaved, so drifts in machine load hit both alike
-            fp32_s += _infer_seconds(fp32, segments, batch_size, 1)
-            int8_s += _infer_seconds(int8, segments, batch_size, 1)
-        timings[intra] = (fp32_s, int8_s)
+    timings = interleaved(
+        fp32_path, int8_path, segments, batch_size=batch_size, intra_values=intra_values, repeats=repeats
+    )
 
     artifact = load_artifact(folder, version=1)
     space = {task: [label.id for label in labels] for task, labels in artifact.labels.items()}
@@ -159,7 +135,7 @@ def measure(
     test_songs = _songs(cache_dir, split_file, "test")
     mels = SongMels.load(cache_dir, test_songs, space)
     auc: dict[str, dict[str, dict[str, float | None]]] = {t: {"segment": {}, "song": {}} for t in tasks}
-    for name, session in (("fp32", _session(fp32_path, 0)), ("int8", _session(int8_path, 0))):
+    for name, session in (("fp32", ort_session(fp32_path, 0)), ("int8", ort_session(int8_path, 0))):
 
         def predict(x: np.ndarray, session: Any = session) -> dict[str, np.ndarray]:
             return dict(zip(tasks, session.run(tasks, {INPUT_NAME: x}), strict=True))

@@ -251,6 +251,7 @@ def render(results: Results, options: Options) -> str:
             "",
             *_table(["operator", "ms (all runs)", "% of node time"], rows),
         ]
+    lines += _graph_section(results)
     if results.frontend:
         fe = results.frontend
         lines += [
@@ -542,6 +543,39 @@ def _training_section(results: Results, options: Options) -> list[str]:
             ),
         ]
     return lines
+
+
+def _graph_section(results: Results) -> list[str]:
+    g = results.graph
+    if g is None:
+        return []
+
+    def first_block(ops: list[str]) -> str:
+        trunk = [op for op in ops if op in ("Conv", "Relu", "Mul", "Add", "BatchNormalization", "MaxPool")]
+        return " → ".join(trunk[: trunk.index("Conv", 1)])
+
+    rows = [
+        [
+            f"intra {'default' if intra == 0 else intra}",
+            _ms(median(plain)),
+            _ms(median(exported)),
+            f"{fmt(g.speedup(intra), 2)} ×",
+        ]
+        for intra, (plain, exported) in g.timings.items()
+    ]
+    return [
+        "### The exported graph against tf2onnx's plain conversion",
+        "",
+        "The same Keras weights converted by tf2onnx as it is (each BatchNormalization becomes `Mul`",
+        "and `Add`, and ONNX Runtime leaves its blocked layout around every `Add`) and as",
+        "`songid export` writes them (one `BatchNormalization`, after the pooling where its scale is",
+        f"positive); inference of the track's segments, batch {g.batch_size}, the two interleaved.",
+        f"First block, plain: {first_block(g.plain_ops)}; exported: {first_block(g.exported_ops)}.",
+        "",
+        *_table(["ONNX Runtime threads", "plain ms", "exported ms", "speed-up"], rows),
+        f"Largest output difference between the two: {g.max_abs_diff:.1e}.",
+        "",
+    ]
 
 
 def _quant_section(results: Results) -> list[str]:

@@ -35,11 +35,12 @@ def display_name(task: str, label: str) -> str:
     return label
 
 
-def to_onnx(model: Any, tasks: list[str]) -> Any:
+def to_onnx(model: Any, tasks: list[str], *, rewrite: bool = True) -> Any:
     """Convert a Keras model to an ONNX ModelProto with input ``mel`` ``[N, 187, 96, 1]``.
 
     BatchNormalization layers are written so that ONNX Runtime keeps the trunk in its blocked
-    layout (:func:`training.onnx_graph.affine_to_batchnorm`); the outputs are the same.
+    layout (:func:`training.onnx_graph.affine_to_batchnorm`; ``rewrite=False`` leaves tf2onnx's
+    graph as it is, for comparison); the outputs are the same.
     """
     import tensorflow as tf
     import tf2onnx
@@ -57,7 +58,8 @@ def to_onnx(model: Any, tasks: list[str]) -> Any:
     output_names = [o.name for o in proto.graph.output]
     if output_names != tasks:
         raise RuntimeError(f"ONNX outputs {output_names} do not match tasks {tasks}")
-    affine_to_batchnorm(proto)
+    if rewrite:
+        affine_to_batchnorm(proto)
     return proto
 
 
@@ -78,13 +80,12 @@ def export_run(run_dir: Path, models_dir: Path, *, name: str, version: int = 1) 
     Raises:
         RuntimeError: ONNX and Keras disagree by more than ``PARITY_TOLERANCE``.
     """
-    import keras
-
+    from training.model import load_model
     from training.train import CONFIG_FILE, MODEL_FILE, read_labels
 
     labels = read_labels(run_dir)
     tasks = list(labels)
-    model = keras.saving.load_model(run_dir / MODEL_FILE)
+    model = load_model(run_dir / MODEL_FILE)
     out = models_dir / name
     (out / str(version)).mkdir(parents=True, exist_ok=True)
     onnx_path = out / str(version) / art.ONNX_FILENAME
