@@ -116,5 +116,8 @@ def affine_to_batchnorm(model: onnx.ModelProto) -> int:
     kept = [t for t in graph.initializer if t.name in used]
     del graph.initializer[:]
     graph.initializer.extend(kept)
+    produced = {name for node in graph.node for name in node.output}
+    for stale in [v for v in graph.value_info if v.name not in produced]:  # shapes of removed tensors
+        graph.value_info.remove(stale)
     onnx.checker.check_model(model)
     return len(replace)

@@ -64,6 +64,14 @@ def test_positive_scale_moves_after_the_pool_with_identical_outputs(const_first:
     np.testing.assert_array_equal(run(model)[0], expected[0])
 
 
+def test_shapes_recorded_for_removed_tensors_are_dropped() -> None:
+    model = onnx.shape_inference.infer_shapes(block(np.ones(C)))
+    assert {"m", "y"} <= {v.name for v in model.graph.value_info}
+    affine_to_batchnorm(model)
+    produced = {name for node in model.graph.node for name in node.output}
+    assert {v.name for v in model.graph.value_info} <= produced
+
+
 def test_a_negative_scale_keeps_the_order() -> None:
     # max(-x) is not -max(x): the affine map must stay before the pool
     model = block(np.array([0.5, -1.0, 2.0, 3.0]))
