@@ -277,8 +277,8 @@ def _quiet(options: Options, monitor: LoadMonitor, name: str, log: Callable[[str
 
 
 def _run_sections(options: Options, log: Callable[[str], None], monitor: LoadMonitor) -> Results:
-    started = time.perf_counter()
     still_busy = wait_until_quiet(options.wait_quiet_s, log) if options.wait_quiet_s else []
+    started = time.perf_counter()  # the report's duration leaves out the wait for quiet
     training_jobs = [f"songid job (pid {p.pid})" for p in training_processes()]
     track = pick_track(fallback_dir=options.raw_dir)
     data = track.data
