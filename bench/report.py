@@ -301,7 +301,7 @@ def render(results: Results, options: Options) -> str:
             "Each candidate: a fresh server, one untimed request, 6 requests from one client, then",
             f"{options.candidate_requests} requests from 8 clients. Chosen: among those with 0 errors and",
             "peak RSS ≤ 600 MB, the one meeting more of the one-client latency and 8-client throughput",
-            "targets, then the highest songs/s.",
+            "targets; on a tie the shipped defaults, then the highest songs/s.",
             "",
             *_table(
                 [
