@@ -5,14 +5,14 @@ Sections (each can be skipped with ``--skip``):
 - ``frontend``: the front end's log-mel against librosa's reference, same samples.
 - ``floor``: decode + resample + log-mel + ONNX Runtime, in-process, and the ONNX Runtime
   thread and batch settings with one and several songs at once.
+- ``graph``: the exported ONNX graph against tf2onnx's plain conversion of the same Keras
+  weights (without the BatchNormalization rewrite), inference interleaved.
 - ``service``: the real server (``scripts/serve``) over loopback: server settings tried with
   8 clients, then one client and 1/4/8 concurrent clients with the chosen settings, peak RSS.
 - ``cold``: process start to ``/readyz``, and the first request against the next ones.
 - ``naive``: librosa + Keras ``predict`` on the same track and weights, in its own process.
 - ``training``: training-loop segments/s for several run settings, each in its own process,
   and TensorFlow's profile of the default one.
-- ``graph``: the exported ONNX graph against tf2onnx's plain conversion of the same Keras
-  weights (without the BatchNormalization rewrite), inference interleaved.
 - ``quantize``: an int8 copy of the model (static quantization calibrated on cached mels), its
   inference speed against float32 and the test-split AUC of both.
 
