@@ -6,8 +6,10 @@ validation loss are kept). It is set by what the CNN needs, not by a wall-clock 
 segments per song for 8 epochs (9,000 training segments) the gamemusic artist CNN named none of
 its 18 seed-0 test songs right (song top-1 0.00 against the baseline's 0.50; segment AUC-ROC
 0.78 against 0.81), so gamemusic now draws 12 segments per song for 12 epochs (about 20,600
-segments; 783 to 824 s a run, evaluation included, at 27 to 28 segments/s). Each report gives
-the measured time per run.
+segments; 783 to 824 s a run, evaluation included, at 27 to 28 segments/s). Voices runs 42 CNNs
+over three seeds (14 per seed: two protocols, augmentation), so to reproduce in about two hours
+each run gets about 3 minutes: 4 segments per ~60 s song (of its 20) for 8 epochs, about 5,000
+segments. Each report gives the measured time per run.
 """
 
 from __future__ import annotations
@@ -131,9 +133,9 @@ def benchmark_plan(name: str, *, smoke: bool = False) -> BenchmarkPlan:
                 Section(UNSEEN_VOICE, tuple(unseen), ("language",)),
             ),
             seeds=(0, 1, 2),
-            train=TrainConfig(epochs=8, patience=8, segments_per_song=8, val_segments_per_song=10),
+            train=TrainConfig(epochs=8, patience=8, segments_per_song=4, val_segments_per_song=10),
             baseline=BaselineConfig(segments_per_song=40),
-            augment=AugmentConfig(copies=3),  # 8 segments per song = 2 per song copy
+            augment=AugmentConfig(copies=3),  # 4 segments per song = 1 per song copy
             music_from="gamemusic",
             remarks=(
                 "Song split: every voice has one language, so language follows the voice and is "
