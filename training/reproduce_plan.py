@@ -152,6 +152,12 @@ def benchmark_plan(name: str, *, smoke: bool = False) -> BenchmarkPlan:
         )
     else:
         raise ValueError(f"unknown benchmark {name!r}; choose gamemusic or voices")
+    # the plan's own tasks, so its recorded configuration names them; each row narrows them
+    plan = replace(
+        plan,
+        train=replace(plan.train, tasks=plan.tasks),
+        baseline=replace(plan.baseline, tasks=plan.tasks),
+    )
     if smoke:
         augment = replace(plan.augment, copies=1) if plan.augment else None
         plan = replace(
