@@ -31,6 +31,12 @@ def _config_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--segments-per-song", type=int, default=40, help="cap per epoch; 0 = all")
     p.add_argument("--hop-frames", type=int, default=SEGMENT_FRAMES, help="training segment hop")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument(
+        "--bn-calibration-segments",
+        type=int,
+        default=TrainConfig.bn_calibration_segments,
+        help="training segments that set BatchNorm's inference statistics before each validation; 0 = off",
+    )
     p.add_argument("--describe", default="", help="what the data is, for the model card")
 
 
@@ -45,6 +51,7 @@ def _config(args: argparse.Namespace) -> TrainConfig:
         segments_per_song=args.segments_per_song or None,
         hop_frames=args.hop_frames,
         seed=args.seed,
+        bn_calibration_segments=args.bn_calibration_segments,
         notes={"data": str(args.cache), **({"description": args.describe} if args.describe else {})},
     )
 
@@ -82,6 +89,14 @@ def cmd_train(args: argparse.Namespace) -> int:
         f"trained {result.epochs_run} epochs, best val loss {result.best_val_loss:.4f}, "
         f"{result.segments_per_second:.1f} segments/s -> {result.run_dir}"
     )
+    return 0
+
+
+def cmd_calibrate(args: argparse.Namespace) -> int:
+    from training.calibrate import calibrate_run
+
+    n = calibrate_run(args.run, args.cache, segments=args.segments)
+    print(f"BatchNorm statistics of {args.run} set from {n} training segments; evaluate and export again")
     return 0
 
 
@@ -185,6 +200,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--run", type=Path, required=True, help="run folder (created)")
     _config_args(p)
     p.set_defaults(func=cmd_train)
+
+    p = sub.add_parser("calibrate", help="set a trained run's BatchNorm statistics at inference (in place)")
+    p.add_argument("--cache", type=Path, required=True)
+    p.add_argument("--run", type=Path, required=True)
+    p.add_argument("--segments", type=int, default=TrainConfig.bn_calibration_segments)
+    p.set_defaults(func=cmd_calibrate)
 
     p = sub.add_parser("evaluate", help="metrics, tables and plots of a run")
     p.add_argument("--cache", type=Path, required=True)

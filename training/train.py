@@ -30,6 +30,7 @@ import numpy as np
 import tensorflow as tf
 
 from frontend.audio import N_MELS, SEGMENT_FRAMES
+from training.calibrate import CalibrateBatchNorm, calibration_segments
 from training.config import TrainConfig
 from training.dataset import LabelSpace, SongMels, epoch_batches, evenly_spaced, label_space, steps_per_epoch
 from training.model import build_model
@@ -284,6 +285,11 @@ def _train(
     (write_dir / LABELS_FILE).write_text(json.dumps(space, indent=1, ensure_ascii=False), encoding="utf-8")
     if split_file.resolve() != (write_dir / SPLIT_FILE).resolve():
         shutil.copyfile(split_file, write_dir / SPLIT_FILE)
+    calibration = (
+        [CalibrateBatchNorm(calibration_segments(train_mels, config.bn_calibration_segments))]
+        if config.bn_calibration_segments
+        else []
+    )
     history = model.fit(
         _dataset(train_mels, config, cluster),
         steps_per_epoch=steps,
@@ -292,6 +298,7 @@ def _train(
         verbose=2,
         callbacks=[
             throughput,
+            *calibration,
             # resumes an interrupted run
             keras.callbacks.BackupAndRestore(str(_backup_dir(run_dir, write_dir))),
             keras.callbacks.EarlyStopping(

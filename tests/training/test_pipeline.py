@@ -38,6 +38,11 @@ def test_prepare_skips_bad_files_and_resumes(workdir: Path, capsys: pytest.Captu
     assert "30 already cached, 0 computed" in capsys.readouterr().out
 
 
+def _bn_statistics(run: Path) -> list[np.ndarray]:
+    model = load_model(run / "model.keras")
+    return [w.numpy() for w in model.non_trainable_weights]
+
+
 def test_train_evaluate_export_parity(workdir: Path) -> None:
     cache, run, models = workdir / "cache", workdir / "run", workdir / "models"
     assert main(["split", "--cache", str(cache), "--out", str(workdir / "split.json"), "--seed", "0"]) == 0
@@ -62,6 +67,14 @@ def test_train_evaluate_export_parity(workdir: Path) -> None:
     assert {"config.json", "labels.json", "split.json", "model.keras", "history.csv"} <= {
         p.name for p in run.iterdir()
     }
+    # the kept weights carry BatchNorm statistics measured at inference: calibrating again changes nothing
+    stats = _bn_statistics(run)
+    assert main(["calibrate", "--cache", str(cache), "--run", str(run)]) == 0
+    for before, after in zip(stats, _bn_statistics(run), strict=True):
+        np.testing.assert_allclose(before, after, rtol=1e-4, atol=1e-6)
+    n_train = json.loads((workdir / "split.json").read_text())["counts"]["train"]
+    recorded = json.loads((run / "config.json").read_text())["bn_calibration_segments"]
+    assert recorded == 2 * n_train  # every segment of the 7-second training songs (2 each)
     assert main(["evaluate", "--cache", str(cache), "--run", str(run)]) == 0
     metrics = json.loads((run / "eval" / "metrics.json").read_text())
     assert metrics["tasks"]["language"]["song"]["n"] == metrics["n_songs"] > 0
