@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import argparse
 import logging
 import sys
+from collections.abc import Sequence
 
 import uvicorn
 from pydantic import ValidationError
@@ -16,8 +18,25 @@ from service.settings import Settings
 logger = logging.getLogger("service")
 
 
-def main() -> int:
+def _parser() -> argparse.ArgumentParser:
+    """No options: settings come from the environment, listed by ``--help``."""
+    prefix = Settings.model_config.get("env_prefix", "")
+    variables = "\n".join(
+        f"  {prefix}{name.upper()} (default: {field.get_default(call_default_factory=True)!r})"
+        for name, field in Settings.model_fields.items()
+    )
+    return argparse.ArgumentParser(
+        prog="songid-serve",
+        description="Serve the song model over HTTP. Every setting is an environment variable "
+        "(docs/service.md explains each one).",
+        epilog=f"environment variables:\n{variables}",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
     """Run the service; returns (and exits with) 1 when the model cannot be loaded, 2 on bad settings."""
+    _parser().parse_args(argv)  # --help, and a clear error for options that do not exist
     try:
         settings = Settings()
     except ValidationError as e:

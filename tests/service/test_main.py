@@ -124,7 +124,26 @@ def test_invalid_configuration_names_the_variable(
 
     monkeypatch.setenv("SONGID_EXECUTION_PROVIDER", "tpu")
     monkeypatch.setenv("SONGID_MAX_CONCURRENT_REQUESTS", "0")
-    assert main() == 2
+    assert main([]) == 2
     err = capsys.readouterr().err
     assert "SONGID_EXECUTION_PROVIDER" in err
     assert "SONGID_MAX_CONCURRENT_REQUESTS" in err
+
+
+def test_help_lists_the_environment_variables_and_starts_nothing(capsys: pytest.CaptureFixture[str]) -> None:
+    from service.__main__ import main
+
+    with pytest.raises(SystemExit) as done:
+        main(["--help"])
+    assert done.value.code == 0
+    out = capsys.readouterr().out
+    assert "SONGID_MODEL_DIR" in out and "SONGID_MAX_QUEUED_REQUESTS (default: 16)" in out
+
+
+def test_an_option_is_refused_and_named(capsys: pytest.CaptureFixture[str]) -> None:
+    from service.__main__ import main
+
+    with pytest.raises(SystemExit) as done:
+        main(["--port", "9000"])
+    assert done.value.code == 2
+    assert "--port" in capsys.readouterr().err
