@@ -7,6 +7,13 @@ from typing import Any
 from frontend.audio import FRONTEND_PARAMS
 
 
+def _batch_norm_line(config: dict[str, Any]) -> str:
+    n = config.get("bn_calibration_segments") or 0
+    if n:
+        return f"BatchNorm statistics measured at inference (dropout off) on {n} training segments"
+    return "BatchNorm statistics: the running ones of training (not calibrated)"
+
+
 def _metrics_table(metrics: dict[str, Any]) -> str:
     tasks = metrics.get("tasks", {})
     if not tasks:
@@ -50,6 +57,7 @@ It can only name these labels: any other performer is mapped to the nearest know
 - Adam, learning rate {config.get("learning_rate")}, batch {config.get("batch_size")}; at most
   {config.get("segments_per_song")} segments per song per epoch; early stopping on validation loss
   (patience {config.get("patience")}, best weights kept); seed {config.get("seed")}
+- {_batch_norm_line(config)}
 - {export.get("params", "?")} parameters; ONNX opset {export.get("onnx_opset", "?")}; largest difference
   between ONNX Runtime and Keras outputs on a random batch: {export.get("parity_max_abs_diff", "?")}
 
