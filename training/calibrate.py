@@ -75,14 +75,15 @@ def recalibrate_batch_norm(model: keras.Model, segments: np.ndarray) -> None:
         step = _block_pass(conv, pool)
         total = np.zeros(conv.filters)
         squares = np.zeros(conv.filters)
-        highs, lows = [], []
+        pooled: list[np.ndarray] = []  # max-pooled then min-pooled conv output, all segments
         for start in range(0, len(h), CHUNK):
-            chunk = h[start : start + CHUNK]
-            s, sq, high, low = step(chunk)
+            s, sq, high, low = step(h[start : start + CHUNK])
+            if not pooled:
+                pooled = [np.empty((len(h), *high.shape[1:]), np.float32) for _ in range(2)]
+            pooled[0][start : start + CHUNK] = high
+            pooled[1][start : start + CHUNK] = low
             total += np.asarray(s, dtype=np.float64)
             squares += np.asarray(sq, dtype=np.float64)
-            highs.append(np.asarray(high))
-            lows.append(np.asarray(low))
         count = len(h) * h.shape[1] * h.shape[2]  # "same" padding: one output per input position
         mean = total / count
         variance = np.maximum(squares / count - np.square(mean), 0.0)
@@ -90,9 +91,11 @@ def recalibrate_batch_norm(model: keras.Model, segments: np.ndarray) -> None:
         bn.moving_variance.assign(variance.astype(np.float32))
         # Dropout is the identity at inference: the next block's input is the pooled output
         increasing = np.asarray(bn.gamma) >= 0 if bn.scale else np.ones(conv.filters, dtype=bool)
-        high = np.asarray(bn(np.concatenate(highs), training=False))
-        low = np.asarray(bn(np.concatenate(lows), training=False))
-        h = np.where(increasing, high, low)
+        high, low = pooled
+        for start in range(0, len(h), CHUNK):  # in place, chunk by chunk: no full-size temporaries
+            rows = slice(start, start + CHUNK)
+            high[rows] = np.where(increasing, bn(high[rows], training=False), bn(low[rows], training=False))
+        h = high
 
 
 def calibration_segments(songs: SongMels, n: int) -> np.ndarray:
