@@ -11,8 +11,9 @@ accuracy, e.g. from 0.23 to 0.85 (voices, artist) and from 0.30 to 0.39 (gamemus
 :func:`recalibrate_batch_norm` sets every BatchNorm's statistics to the mean and variance of
 its input over some training segments in inference mode, block by block (each block's
 statistics depend on the blocks before it). Training does it before every validation
-(:class:`CalibrateBatchNorm`), so the epoch kept as best is chosen with the statistics the
-exported model uses. Weights are not changed.
+(:class:`CalibrateBatchNorm`), so the epoch kept as best is chosen with calibrated statistics,
+and once more for the kept weights on more segments (``bn_calibration_segments``): on varied
+music a few hundred segments leave the statistics noisy. Weights are not changed.
 """
 
 from __future__ import annotations
@@ -128,7 +129,7 @@ class CalibrateBatchNorm(keras.callbacks.Callback):
 def calibrate_run(run_dir: Path, cache_dir: Path, *, segments: int) -> int:
     """Recalibrate a trained run's ``model.keras`` on its training songs, in place.
 
-    For runs trained without calibration (``bn_calibration_segments`` 0): their weights stay,
+    For runs trained without the final calibration (``bn_calibration_segments`` 0): their weights stay,
     their BatchNorm statistics become the inference-time ones, and ``config.json`` records
     the number of segments used. Evaluate and export the run again afterwards.
 

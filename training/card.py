@@ -8,9 +8,13 @@ from frontend.audio import FRONTEND_PARAMS
 
 
 def _batch_norm_line(config: dict[str, Any]) -> str:
-    n = config.get("bn_calibration_segments") or 0
-    if n:
-        return f"BatchNorm statistics measured at inference (dropout off) on {n} training segments"
+    final = config.get("bn_calibration_segments") or 0
+    epoch = config.get("bn_epoch_calibration_segments") or 0
+    measured = "BatchNorm statistics measured at inference (dropout off) on"
+    if final:
+        return f"{measured} {final} training segments"
+    if epoch:
+        return f"{measured} {epoch} training segments, each epoch"
     return "BatchNorm statistics: the running ones of training (not calibrated)"
 
 

@@ -32,10 +32,16 @@ def _config_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--hop-frames", type=int, default=SEGMENT_FRAMES, help="training segment hop")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument(
+        "--bn-epoch-calibration-segments",
+        type=int,
+        default=TrainConfig.bn_epoch_calibration_segments,
+        help="training segments that set BatchNorm's inference statistics before each validation; 0 = off",
+    )
+    p.add_argument(
         "--bn-calibration-segments",
         type=int,
         default=TrainConfig.bn_calibration_segments,
-        help="training segments that set BatchNorm's inference statistics before each validation; 0 = off",
+        help="the same for the kept weights at the end of training; 0 = off",
     )
     p.add_argument("--describe", default="", help="what the data is, for the model card")
 
@@ -51,6 +57,7 @@ def _config(args: argparse.Namespace) -> TrainConfig:
         segments_per_song=args.segments_per_song or None,
         hop_frames=args.hop_frames,
         seed=args.seed,
+        bn_epoch_calibration_segments=args.bn_epoch_calibration_segments,
         bn_calibration_segments=args.bn_calibration_segments,
         notes={"data": str(args.cache), **({"description": args.describe} if args.describe else {})},
     )

@@ -30,7 +30,7 @@ import numpy as np
 import tensorflow as tf
 
 from frontend.audio import N_MELS, SEGMENT_FRAMES
-from training.calibrate import CalibrateBatchNorm, calibration_segments
+from training.calibrate import CalibrateBatchNorm, calibration_segments, recalibrate_batch_norm
 from training.config import TrainConfig
 from training.dataset import LabelSpace, SongMels, epoch_batches, evenly_spaced, label_space, steps_per_epoch
 from training.model import build_model
@@ -286,8 +286,8 @@ def _train(
     if split_file.resolve() != (write_dir / SPLIT_FILE).resolve():
         shutil.copyfile(split_file, write_dir / SPLIT_FILE)
     calibration = (
-        [CalibrateBatchNorm(calibration_segments(train_mels, config.bn_calibration_segments))]
-        if config.bn_calibration_segments
+        [CalibrateBatchNorm(calibration_segments(train_mels, config.bn_epoch_calibration_segments))]
+        if config.bn_epoch_calibration_segments
         else []
     )
     history = model.fit(
@@ -308,6 +308,8 @@ def _train(
             keras.callbacks.TensorBoard(log_dir=str(write_dir / "tensorboard"), profile_batch=0),
         ],
     )
+    if config.bn_calibration_segments:  # the kept weights, on more segments than each epoch's
+        recalibrate_batch_norm(model, calibration_segments(train_mels, config.bn_calibration_segments))
     model.save(write_dir / MODEL_FILE)
     rates = throughput.rates[1:] or throughput.rates
     return TrainResult(

@@ -21,8 +21,10 @@ def test_card_names_version_labels_and_measured_metrics() -> None:
 
 
 def test_card_says_how_batchnorm_statistics_were_set() -> None:
-    calibrated = model_card("m", 1, LABELS, {"bn_calibration_segments": 256}, METRICS)
-    assert "measured at inference (dropout off) on 256 training segments" in calibrated
+    calibrated = model_card("m", 1, LABELS, {"bn_calibration_segments": 1024}, METRICS)
+    assert "measured at inference (dropout off) on 1024 training segments" in calibrated
+    per_epoch = model_card("m", 1, LABELS, {"bn_epoch_calibration_segments": 256}, METRICS)
+    assert "on 256 training segments, each epoch" in per_epoch
     for config in ({}, {"bn_calibration_segments": 0}):  # older runs have no such entry
         assert "running ones of training (not calibrated)" in model_card("m", 1, LABELS, config, METRICS)
 
