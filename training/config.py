@@ -38,7 +38,8 @@ class TrainConfig:
     # the same voices validation accuracy (0.85, against 0.23 without), 256 take ~5 s on 2 cores.
     bn_epoch_calibration_segments: int = 256
     # Once more for the kept weights, on more segments: on gamemusic's varied soundtracks 256
-    # left the statistics noisy (song top-1 up on 3 of 6 saved models), 1024 raised it on all.
+    # left the statistics noisy (song top-1 up on 3 of 6 saved models, down on 2), 1024 raised
+    # it on all 6. 1024 take ~20-35 s on 2 cores, once per run.
     bn_calibration_segments: int = 1024
     # Stratify the song split by this label.
     stratify: str = "artist"
@@ -76,5 +77,7 @@ class TrainConfig:
     @classmethod
     def load(cls, path: Path) -> TrainConfig:
         raw = json.loads(path.read_text(encoding="utf-8"))
+        for name in ("bn_epoch_calibration_segments", "bn_calibration_segments"):
+            raw.setdefault(name, 0)  # written before training calibrated BatchNorm: it did not
         known = {f.name for f in fields(cls)}
         return cls(**{k: v for k, v in raw.items() if k in known})

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -21,3 +22,18 @@ def test_round_trip_and_validation(tmp_path: Path) -> None:
         TrainConfig(alpha=-1)
     with pytest.raises(ValueError, match="tasks"):
         TrainConfig(tasks=())
+
+
+def test_a_config_from_before_batchnorm_calibration_loads_as_uncalibrated(tmp_path: Path) -> None:
+    raw = TrainConfig().to_json()
+    del raw["bn_epoch_calibration_segments"], raw["bn_calibration_segments"]
+    (tmp_path / "old.json").write_text(json.dumps(raw))
+    old = TrainConfig.load(tmp_path / "old.json")
+    assert (old.bn_epoch_calibration_segments, old.bn_calibration_segments) == (0, 0)
+    assert TrainConfig().bn_calibration_segments > 0  # new runs calibrate
+
+
+@pytest.mark.parametrize("name", ["bn_epoch_calibration_segments", "bn_calibration_segments"])
+def test_negative_calibration_sizes_are_refused_by_name(name: str) -> None:
+    with pytest.raises(ValueError, match=f"{name} must be >= 0, got -1"):
+        TrainConfig(**{name: -1})
