@@ -111,7 +111,7 @@ def test_two_workers_train_and_the_chief_exports(prepared: Path) -> None:
 
 @pytest.mark.parametrize("value", ["{not json", '{"cluster": {"worker": ["127.0.0.1:1"]}}', '["worker"]'])
 def test_a_bad_tf_config_is_refused_naming_it(monkeypatch: pytest.MonkeyPatch, value: str) -> None:
-    from training.train import cluster_from_environment
+    from training.distribute import cluster_from_environment
 
     monkeypatch.setenv("TF_CONFIG", value)
     with pytest.raises(ValueError, match=r"TF_CONFIG must be JSON with 'cluster' and 'task' \{type, index\}"):
@@ -119,7 +119,7 @@ def test_a_bad_tf_config_is_refused_naming_it(monkeypatch: pytest.MonkeyPatch, v
 
 
 def test_without_tf_config_training_is_local_and_writes_its_run(monkeypatch: pytest.MonkeyPatch) -> None:
-    from training.train import cluster_from_environment
+    from training.distribute import cluster_from_environment
 
     monkeypatch.delenv("TF_CONFIG", raising=False)
     cluster = cluster_from_environment()
