@@ -39,7 +39,7 @@ class TrainConfig:
     bn_epoch_calibration_segments: int = 256
     # Once more for the kept weights, on more segments: on gamemusic's varied soundtracks 256
     # left the statistics noisy (song top-1 up on 3 of 6 saved models, down on 2), 1024 raised
-    # it on all 6. 1024 take ~20-35 s on 2 cores, once per run.
+    # it on all 6. 1024 took 28-38 s on 2 busy cores, once per run.
     bn_calibration_segments: int = 1024
     # Stratify the song split by this label.
     stratify: str = "artist"

@@ -43,7 +43,7 @@ def _bn_statistics(run: Path) -> list[np.ndarray]:
     return [w.numpy() for w in model.non_trainable_weights]
 
 
-def test_train_evaluate_export_parity(workdir: Path) -> None:
+def test_train_evaluate_export_parity(workdir: Path, capsys: pytest.CaptureFixture[str]) -> None:
     cache, run, models = workdir / "cache", workdir / "run", workdir / "models"
     assert main(["split", "--cache", str(cache), "--out", str(workdir / "split.json"), "--seed", "0"]) == 0
     assert (
@@ -67,6 +67,13 @@ def test_train_evaluate_export_parity(workdir: Path) -> None:
     assert {"config.json", "labels.json", "split.json", "model.keras", "history.csv"} <= {
         p.name for p in run.iterdir()
     }
+    # bad calibration requests are refused by name and leave the run as it was
+    saved = {name: (run / name).read_bytes() for name in ("model.keras", "config.json")}
+    assert main(["calibrate", "--cache", str(cache), "--run", str(run), "--segments", "0"]) == 2
+    assert "n=0" in capsys.readouterr().err
+    assert main(["calibrate", "--cache", str(cache), "--run", str(workdir / "no-run")]) == 2
+    assert "no-run" in capsys.readouterr().err
+    assert {name: (run / name).read_bytes() for name in saved} == saved
     # the kept weights carry BatchNorm statistics measured at inference: calibrating again changes nothing
     stats = _bn_statistics(run)
     assert main(["calibrate", "--cache", str(cache), "--run", str(run)]) == 0
