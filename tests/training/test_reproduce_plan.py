@@ -33,3 +33,15 @@ def test_augmented_rows_see_as_many_segments_per_epoch_as_plain_ones() -> None:
 def test_unknown_benchmark_is_named_in_the_error() -> None:
     with pytest.raises(ValueError, match="'nope'"):
         benchmark_plan("nope")
+
+
+@pytest.mark.parametrize("name", ["gamemusic", "voices"])
+def test_every_cnn_row_trains_with_calibrated_batch_norm(name: str) -> None:
+    """Running statistics gathered under dropout are wrong at inference: no plan trains without."""
+    plan = benchmark_plan(name)
+    for section in plan.sections:
+        for row in section.rows:
+            if not row.baseline:
+                config = plan.row_config(row, seed=0)
+                assert config.bn_epoch_calibration_segments > 0, row.name
+                assert config.bn_calibration_segments > 0, row.name
