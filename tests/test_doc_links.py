@@ -9,9 +9,7 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 LINK = re.compile(r"\]\(([^)\s]+)\)")  # [text](target) and ![alt](target)
-DOCS = sorted(
-    [REPO / "README.md", *(REPO / "docs").glob("*.md"), *(REPO / "reports").rglob("*.md")]
-)
+DOCS = sorted([REPO / "README.md", *(REPO / "docs").glob("*.md"), *(REPO / "reports").rglob("*.md")])
 
 
 def relative_targets(markdown: Path) -> list[str]:
