@@ -109,6 +109,12 @@ def _copy_plots(specs: Sequence[RunSpec], section: Section, task: str, out_dir: 
     return copied
 
 
+def _span(lo: float, hi: float, fmt: str = "") -> str:
+    """``lo–hi`` in ``fmt``, or one value where both ends print the same."""
+    a, b = format(lo, fmt), format(hi, fmt)
+    return a if a == b else f"{a}–{b}"
+
+
 def _reading_the_sd(results: SectionResults, *, several_folds: bool) -> str:
     """What the ± means for these test sizes and run counts."""
     test_sizes = [m["n_songs"] for runs in results.values() for m in runs.values()]
@@ -124,8 +130,9 @@ def _reading_the_sd(results: SectionResults, *, several_folds: bool) -> str:
     else:
         spread = "With a single run per row there is no sd yet."
     return (
-        f"Reading the sd: a run tests {min(test_sizes)}–{max(test_sizes)} songs, so one song more or "
-        f"less right moves song top-1 by {1 / max(test_sizes):.3f}–{1 / min(test_sizes):.3f}. The ± is "
+        f"Reading the sd: a run tests {_span(min(test_sizes), max(test_sizes))} songs, so one song more "
+        f"or less right moves song top-1 by {_span(1 / max(test_sizes), 1 / min(test_sizes), '.3f')}. "
+        "The ± is "
         f"the sample sd over runs (seeds{' and folds' if several_folds else ''}): differences smaller "
         "than about one sd, or than one song, are not distinguishable from the split and "
         f"initialisation noise. {spread} The paired tables compare rows on the same split and seed, "
@@ -149,7 +156,7 @@ def _constant_answer(specs: Sequence[RunSpec], section: Section, task: str) -> s
     values = list(shares.values())
     return (
         f"Always answering the most frequent test {task} would score song top-1 "
-        f"{min(values):.3f}–{max(values):.3f} (mean {statistics.mean(values):.3f}) on these splits.\n"
+        f"{_span(min(values), max(values), '.3f')} (mean {statistics.mean(values):.3f}) on these splits.\n"
     )
 
 

@@ -77,6 +77,7 @@ def test_interrupted_reproduction_resumes_and_never_redoes_a_run(paths: Paths) -
         reproduce("gamemusic", paths=paths, runner=FakeRunner(fail_at=4), jobs=1)
     report = (paths.reports / "gamemusic.md").read_text()
     assert f"**Partial**: 4 of {n_runs} runs finished" in report
+    assert "a run tests 18 songs, so one song more or less right moves song top-1 by 0.056." in report
 
     resumed = FakeRunner()
     reproduce("gamemusic", paths=paths, runner=resumed, jobs=1)
