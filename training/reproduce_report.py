@@ -59,22 +59,31 @@ def _pairs(section: Section, task: str) -> list[tuple[str, str]]:
 _TIME_KEYS = ("wall_s", "cpu_s", "epochs", "segments_per_s")
 
 
-def _time_table(results: SectionResults, remaining: dict[str, int]) -> tuple[str, float]:
-    """Per row: finished runs, mean wall and CPU seconds, epochs, median training throughput."""
+def _time_table(results: SectionResults, remaining: dict[str, int]) -> tuple[str, float, int]:
+    """Per row: finished runs, mean wall and CPU seconds, epochs, median training throughput.
+
+    A resumed run measured only the part after it resumed, so it is left out of the means (a row
+    of resumed runs only reads ``-``) and kept in the total. Returns the table, the total wall
+    seconds and the number of resumed runs.
+    """
     lines = [
         "| row | finished runs | wall s / run | CPU s / run | epochs | train segments/s |",
         "|---|---|---|---|---|---|",
     ]
-    total = 0.0
+    total, n_resumed = 0.0, 0
     for row, runs in results.items():
         train = [m.get("train", {}) for m in runs.values()]
-        values = {k: [float(t[k]) for t in train if t.get(k) is not None] for k in _TIME_KEYS}
-        total += sum(values["wall_s"])
+        whole = [t for t in train if not t.get("resumed")]
+        resumed = len(train) - len(whole)
+        n_resumed += resumed
+        total += sum(float(t["wall_s"]) for t in train if t.get("wall_s") is not None)
+        values = {k: [float(t[k]) for t in whole if t.get(k) is not None] for k in _TIME_KEYS}
         cells = [f"{statistics.mean(values[k]):.0f}" if values[k] else "-" for k in _TIME_KEYS[:3]]
         rate = values["segments_per_s"]
         cells.append(f"{statistics.median(rate):.1f}" if rate else "-")
-        lines.append(f"| {row} | {len(runs)} (+{remaining.get(row, 0)} to run) | " + " | ".join(cells) + " |")
-    return "\n".join(lines) + "\n", total
+        finished = f"{len(runs)}" + (f", {resumed} resumed" if resumed else "")
+        lines.append(f"| {row} | {finished} (+{remaining.get(row, 0)} to run) | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n", total, n_resumed
 
 
 def _split_sizes(specs: Sequence[RunSpec], section: Section) -> str:
@@ -162,7 +171,8 @@ def _constant_answer(specs: Sequence[RunSpec], section: Section, task: str) -> s
 
 def _section(
     plan: BenchmarkPlan, specs: Sequence[RunSpec], section: Section, assets: Path
-) -> tuple[str, float]:
+) -> tuple[str, float, int]:
+    """The section's Markdown, its runs' total wall seconds and how many of them were resumed."""
     results = collect(specs, section)
     remaining: dict[str, int] = {}
     for spec in specs:
@@ -196,13 +206,14 @@ def _section(
                 parts.append(f"![{task}]({assets.name}/{chart.name})\n")
             for png in _copy_plots(specs, section, task, assets):
                 parts.append(f"![{png.stem}]({assets.name}/{png.name})\n")
-    table, wall = _time_table(results, remaining)
+    table, wall, resumed = _time_table(results, remaining)
     parts.append(
-        "### Time\n\nMeasured per run (training and evaluation; means over finished runs; CPU s counts "
+        "### Time\n\nMeasured per run (training and evaluation; means over finished runs that were "
+        "not resumed, since a resumed run measured only the part after it resumed; CPU s counts "
         "every thread, so on 2 busy cores it is about twice the wall time; train segments/s is the "
         f"median over runs of each run's median epoch, validation included):\n\n{table}"
     )
-    return "\n".join(parts), wall
+    return "\n".join(parts), wall, resumed
 
 
 def _augmentation_text(plan: BenchmarkPlan, paths: Paths, *, examples: int = 6) -> str:
@@ -242,11 +253,17 @@ def write_report(plan: BenchmarkPlan, specs: Sequence[RunSpec], report: Path, *,
             "**Smoke configuration** (1 epoch, 2 segments per song): it proves the path, "
             f"its numbers mean nothing. {status}"
         )
-    sections, wall = [], 0.0
+    sections, wall, resumed = [], 0.0, 0
     for section in plan.sections:
-        text, w = _section(plan, specs, section, assets)
+        text, w, r = _section(plan, specs, section, assets)
         sections.append(text)
-        wall += w
+        wall, resumed = wall + w, resumed + r
+    interrupted = (
+        f"; {resumed} run{'s were' if resumed > 1 else ' was'} interrupted and resumed, and count only "
+        "the time after resuming"
+        if resumed
+        else ""
+    )
     head = [
         f"# {plan.name}: the paper's Table 1 on real audio\n",
         status + "\n",
@@ -258,7 +275,7 @@ def write_report(plan: BenchmarkPlan, specs: Sequence[RunSpec], report: Path, *,
         "same code as the CNN; the CNN rows are the paper's single-task and multitask networks "
         f"(tasks {plan.tasks[0]} and {plan.tasks[1]}; `alpha-ratio` weights the second loss by "
         "N_first / N_second).\n",
-        f"Measured wall time of the finished runs: {wall / 3600:.2f} h ({wall:.0f} s).\n",
+        f"Measured wall time of the finished runs: {wall / 3600:.2f} h ({wall:.0f} s{interrupted}).\n",
     ]
     if plan.remarks:
         head.append("Notes:\n\n" + "\n".join(f"- {r}" for r in plan.remarks) + "\n")

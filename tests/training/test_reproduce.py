@@ -93,6 +93,25 @@ def test_interrupted_reproduction_resumes_and_never_redoes_a_run(paths: Paths) -
     assert again.calls == []
 
 
+class ResumedRunner(FakeRunner):
+    """Like FakeRunner, but the seed-0 multitask run reads as resumed: it measured 1 s of 10."""
+
+    def __call__(self, spec: RunSpec) -> dict[str, Any]:
+        metrics = super().__call__(spec)
+        if spec.row.name == "multitask-alpha-ratio" and spec.seed == 0:
+            metrics["train"].update(wall_s=1.0, resumed=True)
+            (spec.run_dir / "eval" / "metrics.json").write_text(json.dumps(metrics))
+        return metrics
+
+
+def test_a_resumed_run_is_counted_in_the_total_but_not_in_the_time_per_run(paths: Paths) -> None:
+    reproduce("gamemusic", paths=paths, runner=ResumedRunner(), jobs=1)
+    report = (paths.reports / "gamemusic.md").read_text()
+    assert "finished runs: 0.04 h (141 s; 1 run was interrupted and resumed, and count" in report
+    assert "| multitask-alpha-ratio | 3, 1 resumed (+0 to run) | 10 |" in report
+    assert "| cnn-artist-only | 3 (+0 to run) | 10 |" in report
+
+
 def test_records_beside_the_report_carry_finished_runs_to_another_machine(paths: Paths) -> None:
     import shutil
 
