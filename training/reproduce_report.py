@@ -258,12 +258,7 @@ def write_report(plan: BenchmarkPlan, specs: Sequence[RunSpec], report: Path, *,
         text, w, r = _section(plan, specs, section, assets)
         sections.append(text)
         wall, resumed = wall + w, resumed + r
-    interrupted = (
-        f"; {resumed} run{'s were' if resumed > 1 else ' was'} interrupted and resumed, and count only "
-        "the time after resuming"
-        if resumed
-        else ""
-    )
+    interrupted = f"; {resumed} resumed after an interruption, timed from the resume" if resumed else ""
     head = [
         f"# {plan.name}: the paper's Table 1 on real audio\n",
         status + "\n",

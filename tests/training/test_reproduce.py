@@ -107,7 +107,7 @@ class ResumedRunner(FakeRunner):
 def test_a_resumed_run_is_counted_in_the_total_but_not_in_the_time_per_run(paths: Paths) -> None:
     reproduce("gamemusic", paths=paths, runner=ResumedRunner(), jobs=1)
     report = (paths.reports / "gamemusic.md").read_text()
-    assert "finished runs: 0.04 h (141 s; 1 run was interrupted and resumed, and count" in report
+    assert "finished runs: 0.04 h (141 s; 1 resumed after an interruption, timed from the resume)" in report
     assert "| multitask-alpha-ratio | 3, 1 resumed (+0 to run) | 10 |" in report
     assert "| cnn-artist-only | 3 (+0 to run) | 10 |" in report
 
