@@ -222,6 +222,8 @@ def _train(
         if config.bn_epoch_calibration_segments
         else []
     )
+    backup = _backup_dir(run_dir, write_dir)
+    resuming = backup.is_dir()
     history = model.fit(
         _dataset(train_mels, config, cluster),
         steps_per_epoch=steps,
@@ -232,11 +234,12 @@ def _train(
             throughput,
             *calibration,
             # resumes an interrupted run
-            keras.callbacks.BackupAndRestore(str(_backup_dir(run_dir, write_dir))),
+            keras.callbacks.BackupAndRestore(str(backup)),
             keras.callbacks.EarlyStopping(
                 monitor="val_loss", patience=config.patience, restore_best_weights=True
             ),
-            keras.callbacks.CSVLogger(str(write_dir / HISTORY_FILE)),
+            # a resumed run adds its epochs to those written before the interruption
+            keras.callbacks.CSVLogger(str(write_dir / HISTORY_FILE), append=resuming),
             keras.callbacks.TensorBoard(log_dir=str(write_dir / "tensorboard"), profile_batch=0),
         ],
     )

@@ -1,0 +1,59 @@
+"""``train``: an interrupted run resumes at its epoch and its history keeps every epoch."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import write_catalog
+from training import train as train_module
+from training.cli import main
+from training.config import TrainConfig
+from training.train import HISTORY_FILE, MODEL_FILE, train
+
+pytestmark = pytest.mark.slow
+
+
+def _epochs(run: Path) -> list[int]:
+    with (run / HISTORY_FILE).open(newline="") as f:
+        return [int(row["epoch"]) for row in csv.DictReader(f)]
+
+
+def test_an_interrupted_run_resumes_and_keeps_the_history_of_every_epoch(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write_catalog(tmp_path / "data", songs_per_artist=3)
+    cache, split, run = tmp_path / "cache", tmp_path / "split.json", tmp_path / "run"
+    assert main(["prepare", "--data", str(tmp_path / "data"), "--cache", str(cache)]) == 0
+    assert main(["split", "--cache", str(cache), "--out", str(split), "--seed", "0"]) == 0
+    config = TrainConfig(
+        epochs=3,
+        patience=3,
+        segments_per_song=2,
+        val_segments_per_song=2,
+        bn_epoch_calibration_segments=0,
+        bn_calibration_segments=0,
+    )
+
+    measure = train_module._Throughput.on_epoch_end
+
+    def interrupt_in_the_second_epoch(
+        self: train_module._Throughput, epoch: int, logs: dict | None = None
+    ) -> None:
+        if epoch == 1:
+            raise KeyboardInterrupt
+        measure(self, epoch, logs)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(train_module._Throughput, "on_epoch_end", interrupt_in_the_second_epoch)
+        with pytest.raises(KeyboardInterrupt):
+            train(cache, split, run, config)
+    assert (run / "backup").is_dir() and not (run / MODEL_FILE).exists()
+    assert _epochs(run) == [0]
+
+    result = train(cache, split, run, config)
+    assert result.epochs_run == 2  # epochs 1 and 2: epoch 0 is not trained again
+    assert _epochs(run) == [0, 1, 2]
+    assert (run / MODEL_FILE).is_file() and not (run / "backup").exists()
