@@ -32,6 +32,7 @@ from training.calibrate import CalibrateBatchNorm, calibration_segments, recalib
 from training.config import TrainConfig
 from training.dataset import LabelSpace, SongMels, epoch_batches, evenly_spaced, label_space, steps_per_epoch
 from training.distribute import Cluster, cluster_from_environment, shard_by_data
+from training.keep_best import KeepBest
 from training.model import build_model
 from training.prepare import read_index
 from training.split import read_split
@@ -224,6 +225,7 @@ def _train(
     )
     backup = _backup_dir(run_dir, write_dir)
     resuming = backup.is_dir()
+    keep_best = KeepBest(backup, patience=config.patience)
     history = model.fit(
         _dataset(train_mels, config, cluster),
         steps_per_epoch=steps,
@@ -233,11 +235,11 @@ def _train(
         callbacks=[
             throughput,
             *calibration,
+            # early stopping whose best epoch survives an interruption; before BackupAndRestore,
+            # which removes the folder it keeps that epoch in once training ends
+            keep_best,
             # resumes an interrupted run
             keras.callbacks.BackupAndRestore(str(backup)),
-            keras.callbacks.EarlyStopping(
-                monitor="val_loss", patience=config.patience, restore_best_weights=True
-            ),
             # a resumed run adds its epochs to those written before the interruption
             keras.callbacks.CSVLogger(str(write_dir / HISTORY_FILE), append=resuming),
             keras.callbacks.TensorBoard(log_dir=str(write_dir / "tensorboard"), profile_batch=0),
@@ -250,6 +252,6 @@ def _train(
     return TrainResult(
         run_dir=run_dir,
         epochs_run=len(history.history["loss"]),
-        best_val_loss=float(np.min(history.history["val_loss"])),
+        best_val_loss=keep_best.best,
         segments_per_second=float(np.median(rates)),
     )

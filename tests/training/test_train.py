@@ -1,4 +1,4 @@
-"""``train``: an interrupted run resumes at its epoch and its history keeps every epoch."""
+"""``train``: an interrupted run resumes at its epoch; its history and kept epoch cover every epoch."""
 
 from __future__ import annotations
 
@@ -56,4 +56,7 @@ def test_an_interrupted_run_resumes_and_keeps_the_history_of_every_epoch(
     result = train(cache, split, run, config)
     assert result.epochs_run == 2  # epochs 1 and 2: epoch 0 is not trained again
     assert _epochs(run) == [0, 1, 2]
+    with (run / HISTORY_FILE).open(newline="") as f:
+        val_losses = [float(row["val_loss"]) for row in csv.DictReader(f)]
+    assert result.best_val_loss == pytest.approx(min(val_losses))  # chosen among all three epochs
     assert (run / MODEL_FILE).is_file() and not (run / "backup").exists()
