@@ -6,7 +6,9 @@ validation loss are kept). It is set by what the CNN needs, not by a wall-clock 
 segments per song for 8 epochs (9,000 training segments) the gamemusic artist CNN named none of
 its 18 seed-0 test songs right (song top-1 0.00 against the baseline's 0.50; segment AUC-ROC
 0.78 against 0.81), so gamemusic now draws 12 segments per song for 12 epochs (about 20,600
-segments; 783 to 824 s a run, evaluation included, at 27 to 28 segments/s). Voices runs 42 CNNs
+segments; 783 to 824 s a run, evaluation included, at 27 to 28 segments/s before BatchNorm
+calibration; with it 951 to 959 s a run on average by row at about 24 segments/s, 3.2 h for the
+15 runs). Voices runs 42 CNNs
 over three seeds (14 per seed: two protocols, augmentation), so each run gets 4 segments per ~60 s
 song (of its 20) for 8 epochs, about 5,000 segments; planned at about 3 minutes a run for two
 hours, measured 226 to 318 s a run on average by row (16 to 21 segments/s with calibration and
