@@ -16,9 +16,9 @@ from training.train import HISTORY_FILE, MODEL_FILE, train
 pytestmark = pytest.mark.slow
 
 
-def _epochs(run: Path) -> list[int]:
+def _history(run: Path, column: str) -> list[float]:
     with (run / HISTORY_FILE).open(newline="") as f:
-        return [int(row["epoch"]) for row in csv.DictReader(f)]
+        return [float(row[column]) for row in csv.DictReader(f)]
 
 
 def test_an_interrupted_run_resumes_and_keeps_the_history_of_every_epoch(
@@ -51,12 +51,11 @@ def test_an_interrupted_run_resumes_and_keeps_the_history_of_every_epoch(
         with pytest.raises(KeyboardInterrupt):
             train(cache, split, run, config)
     assert (run / "backup").is_dir() and not (run / MODEL_FILE).exists()
-    assert _epochs(run) == [0]
+    assert _history(run, "epoch") == [0]
 
     result = train(cache, split, run, config)
     assert result.epochs_run == 2  # epochs 1 and 2: epoch 0 is not trained again
-    assert _epochs(run) == [0, 1, 2]
-    with (run / HISTORY_FILE).open(newline="") as f:
-        val_losses = [float(row["val_loss"]) for row in csv.DictReader(f)]
-    assert result.best_val_loss == pytest.approx(min(val_losses))  # chosen among all three epochs
+    assert _history(run, "epoch") == [0, 1, 2]
+    # chosen among all three epochs
+    assert result.best_val_loss == pytest.approx(min(_history(run, "val_loss")))
     assert (run / MODEL_FILE).is_file() and not (run / "backup").exists()
