@@ -23,10 +23,10 @@ from pathlib import Path
 from typing import Any
 
 from frontend.audio import FRONTEND_PARAMS, INPUT_SHAPE
+from frontend.labels import LABELS_FILE, Label, LabelsError, read_labels
 
 ONNX_FILENAME = "model.onnx"
 INPUT_NAME = "mel"
-LABELS_FILE = "labels.json"
 FRONTEND_FILE = "frontend.json"
 TRAINING_CONFIG_FILE = "training_config.json"
 METRICS_FILE = "metrics.json"
@@ -36,12 +36,6 @@ CARD_FILE = "README.md"
 
 class ArtifactError(RuntimeError):
     """The model folder is missing, incomplete, corrupt or made for another front end."""
-
-
-@dataclass(frozen=True)
-class Label:
-    id: str
-    name: str
 
 
 @dataclass(frozen=True)
@@ -126,19 +120,11 @@ def frontend_mismatches(params: dict[str, Any]) -> list[str]:
     return problems
 
 
-def _parse_labels(path: Path) -> dict[str, list[Label]]:
-    raw = _read_json(path)
+def _read_labels(path: Path) -> dict[str, list[Label]]:
     try:
-        tasks = raw["tasks"]
-        labels = {
-            str(task): [Label(id=str(item["id"]), name=str(item["name"])) for item in items]
-            for task, items in tasks.items()
-        }
-    except (KeyError, TypeError, AttributeError) as e:
-        raise ArtifactError(f"{path}: expected {{'tasks': {{task: [{{id, name}}]}}}} ({e!r})") from e
-    if not labels or any(not items for items in labels.values()):
-        raise ArtifactError(f"{path}: every task needs at least one label")
-    return labels
+        return read_labels(path)
+    except LabelsError as e:
+        raise ArtifactError(str(e)) from e
 
 
 def load_artifact(path: Path | str, *, version: int | None = None) -> Artifact:
@@ -174,7 +160,7 @@ def load_artifact(path: Path | str, *, version: int | None = None) -> Artifact:
         version=version,
         root=model_dir,
         onnx_path=model_dir / str(version) / ONNX_FILENAME,
-        labels=_parse_labels(model_dir / LABELS_FILE),
+        labels=_read_labels(model_dir / LABELS_FILE),
         frontend=frontend,
         metrics=_read_json(metrics_path) if metrics_path.is_file() else {},
     )

@@ -17,8 +17,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import onnxruntime as ort
 
-from frontend.artifact import INPUT_NAME, Artifact, ArtifactError, Label, load_artifact
+from frontend.artifact import INPUT_NAME, Artifact, ArtifactError, load_artifact
 from frontend.audio import INPUT_SHAPE
+from frontend.labels import Label
 from service.cancellation import CancelToken, WorkCancelledError
 from service.errors import ModelNotReadyError
 

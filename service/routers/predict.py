@@ -7,7 +7,7 @@ from typing import Annotated, Any
 import numpy as np
 from fastapi import APIRouter, Query, Request
 
-from frontend.artifact import Label
+from frontend.labels import Label
 from service.dependencies import InferenceDep, SettingsDep, SpoolFactoryDep
 from service.inference import Analysis, deadline
 from service.schemas import (

@@ -51,7 +51,10 @@ def test_refuses_another_front_end_and_says_what_differs(tmp_path: Path) -> None
         (lambda m: (m / "labels.json").unlink(), "one model folder"),
         (lambda m: (m / "frontend.json").unlink(), r"frontend.json: missing"),
         (lambda m: (m / "labels.json").write_text("{not json"), r"labels.json: not readable JSON"),
-        (lambda m: (m / "labels.json").write_text('{"tasks": {"artist": []}}'), "at least one label"),
+        (
+            lambda m: (m / "labels.json").write_text('{"tasks": {"artist": []}}'),
+            "task .artist. has no labels",
+        ),
         (lambda m: (m / "1" / "model.onnx").unlink(), "no <version>/model.onnx"),
     ],
 )
