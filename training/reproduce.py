@@ -2,7 +2,7 @@
 
 Builds the benchmark if its manifest is missing, prepares its mel cache, runs every
 (protocol, fold, seed, row) of the benchmark's plan and writes ``reports/<benchmark>.md``.
-Resumable at every level: finished runs (``<run>/eval/metrics.json``) are never redone, an
+Resumable at every level: finished runs (:mod:`training.run_folder`) are never redone, an
 interrupted training resumes from its last epoch, and the report is rewritten as runs finish
 (at most once a minute) and when the reproduction stops, even by an error or Ctrl-C, so an
 interrupted reproduction leaves a report of what finished, marked partial.
@@ -22,17 +22,20 @@ import json
 import logging
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from training.augment import augmented_split, build_augmented_cache
 from training.baseline import run_baseline
+from training.benchmarks.build import build_benchmark
 from training.catalog import Song, load_catalog
-from training.compare import finished_file, run_variant, write_json_atomic
+from training.compare import run_variant
 from training.prepare import prepare, read_index
 from training.protocols import Fold, protocol_folds, protocol_split
-from training.reproduce_plan import BenchmarkPlan, Row, Section, benchmark_plan
+from training.reproduce_plan import BenchmarkPlan, Paths, RunSpec, Section, benchmark_plan
+from training.reproduce_report import write_report
+from training.run_folder import RunFolder
 from training.split import read_split, write_split
 
 log = logging.getLogger(__name__)
@@ -40,46 +43,7 @@ log = logging.getLogger(__name__)
 PLAN_FILE = "plan.json"
 RECORDS_DIR = "runs"  # under the reports folder
 REPORT_INTERVAL_S = 60.0  # the report is rewritten after a finished run at most this often
-
-
-@dataclass(frozen=True)
-class Paths:
-    """Where benchmarks, mel caches, runs and reports live (relative to the working folder)."""
-
-    benchmarks: Path = Path("data/benchmarks")
-    caches: Path = Path("data/cache")
-    runs: Path = Path("data/runs/reproduce")
-    reports: Path = Path("reports")
-
-
-@dataclass(frozen=True)
-class RunSpec:
-    """One run of the plan: what to train on what, and where it goes."""
-
-    section: Section
-    row: Row
-    fold: Fold
-    seed: int
-    cache_dir: Path
-    split_file: Path
-    run_dir: Path
-    plan: BenchmarkPlan
-    record: Path  # the finished run's metrics, kept with the report
-
-    @property
-    def done(self) -> bool:
-        return self.record.is_file() or finished_file(self.run_dir).is_file()
-
-    def metrics(self) -> dict[str, Any]:
-        """The finished run's metrics: its record, else its run folder's."""
-        path = self.record if self.record.is_file() else finished_file(self.run_dir)
-        return dict(json.loads(path.read_text(encoding="utf-8")))
-
-    def keep(self) -> None:
-        """Write the record of a run finished in its run folder, if it has none yet."""
-        if not self.record.is_file():
-            self.record.parent.mkdir(parents=True, exist_ok=True)
-            write_json_atomic(self.record, self.metrics())
+DEFAULT_PATHS = Paths()
 
 
 Runner = Callable[[RunSpec], dict[str, Any]]
@@ -118,8 +82,6 @@ def ensure_manifest(name: str, paths: Paths, *, jobs: int) -> Path:
     manifest = paths.benchmarks / name / "manifest.csv"
     if manifest.is_file():
         return manifest
-    from training.benchmarks.build import build_benchmark
-
     log.info("%s: no manifest at %s, building the benchmark", name, manifest)
     return build_benchmark(name, cache_dir=paths.benchmarks, jobs=jobs)
 
@@ -207,7 +169,7 @@ def plan_runs(
                     row_cache, row_split = cache, split_file
                     if row.augmented:
                         aug_split = split_file.with_name(f"{split_file.stem}-aug.json")
-                        if with_augmentation and not finished_file(run_dir).is_file():
+                        if with_augmentation and not RunFolder(run_dir).is_finished:
                             if aug is None:
                                 aug = _augmentation(plan, paths, out, cache, seeds, jobs=jobs)
                             if not aug_split.is_file():
@@ -230,7 +192,7 @@ def plan_runs(
 def reproduce(
     name: str,
     *,
-    paths: Paths = Paths(),
+    paths: Paths = DEFAULT_PATHS,
     seeds: Sequence[int] | None = None,
     smoke: bool = False,
     jobs: int = 2,
@@ -251,8 +213,6 @@ def reproduce(
     Returns:
         the report's path.
     """
-    from training.reproduce_report import write_report
-
     plan = benchmark_plan(name, smoke=smoke)
     paths = replace(paths, runs=paths.runs.with_name(paths.runs.name + "-smoke")) if smoke else paths
     out = paths.runs / plan.name

@@ -1,4 +1,5 @@
-"""What ``songid reproduce`` runs for each benchmark: protocols, rows, seeds and the fixed budget.
+"""What ``songid reproduce`` runs for each benchmark: protocols, rows, seeds and the fixed budget,
+and where (:class:`Paths`, one :class:`RunSpec` per run).
 
 The budget is paper-style sampling (a few 3 s segments per song redrawn every epoch) and a fixed
 number of epochs (patience = epochs, so no early stop; the weights of the epoch with the lowest
@@ -17,14 +18,17 @@ validation), 3.1 h in all. Each report gives the measured time per run.
 
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import asdict, dataclass, replace
+from pathlib import Path
 from typing import Any
 
 from training.augment import AugmentConfig
 from training.baseline import BaselineConfig
 from training.config import TrainConfig
-from training.protocols import SONG_SPLIT, UNSEEN_VOICE
+from training.protocols import SONG_SPLIT, UNSEEN_VOICE, Fold
+from training.run_folder import RunFolder, write_json_atomic
 
 BASELINE_ROW = "baseline-logreg"
 AUG_SUFFIX = "+aug"
@@ -87,6 +91,51 @@ class BenchmarkPlan:
         d = asdict(self)
         d["train"] = self.train.to_json()
         return d
+
+
+@dataclass(frozen=True)
+class Paths:
+    """Where benchmarks, mel caches, runs and reports live (relative to the working folder)."""
+
+    benchmarks: Path = Path("data/benchmarks")
+    caches: Path = Path("data/cache")
+    runs: Path = Path("data/runs/reproduce")
+    reports: Path = Path("reports")
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """One run of the plan: what to train on what, and where it goes."""
+
+    section: Section
+    row: Row
+    fold: Fold
+    seed: int
+    cache_dir: Path
+    split_file: Path
+    run_dir: Path
+    plan: BenchmarkPlan
+    record: Path  # the finished run's metrics, kept with the report
+
+    @property
+    def run(self) -> RunFolder:
+        return RunFolder(self.run_dir)
+
+    @property
+    def done(self) -> bool:
+        return self.record.is_file() or self.run.is_finished
+
+    def metrics(self) -> dict[str, Any]:
+        """The finished run's metrics: its record, else its run folder's."""
+        if self.record.is_file():
+            return dict(json.loads(self.record.read_text(encoding="utf-8")))
+        return self.run.read_metrics()
+
+    def keep(self) -> None:
+        """Write the record of a run finished in its run folder, if it has none yet."""
+        if not self.record.is_file():
+            self.record.parent.mkdir(parents=True, exist_ok=True)
+            write_json_atomic(self.record, self.metrics())
 
 
 def _rows(first: str, second: str, *, cnn_first: bool = True) -> list[Row]:

@@ -1,7 +1,8 @@
 """``reports/<benchmark>.md``: Table 1 and its paired differences, time, plots and the exact config.
 
-Written from the finished runs only (``<run>/eval/metrics.json``), so it can be written at any
-time; a reproduction that has not finished every run is marked partial with the count.
+Written from the finished runs only (their run folder's ``eval/metrics.json``, or its record),
+so it can be written at any time; a reproduction that has not finished every run is marked
+partial with the count.
 """
 
 from __future__ import annotations
@@ -14,18 +15,16 @@ import statistics
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from scipy.stats import t as t_dist
 
 from training.augment import EFFECTS_FILE
 from training.compare import paired_table, plot_table1, table1
 from training.prepare import read_index
-from training.reproduce_plan import AUG_SUFFIX, BASELINE_ROW, BenchmarkPlan, Section
+from training.reproduce_plan import AUG_SUFFIX, BASELINE_ROW, BenchmarkPlan, Paths, RunSpec, Section
+from training.run_folder import TRAINING_CURVES_FILE, confusion_file
 from training.split import read_split
-
-if TYPE_CHECKING:
-    from training.reproduce import Paths, RunSpec
 
 SectionResults = dict[str, dict[str, dict[str, Any]]]  # row -> run key -> metrics
 
@@ -108,8 +107,8 @@ def _copy_plots(specs: Sequence[RunSpec], section: Section, task: str, out_dir: 
         if first is None:
             continue
         key = first.fold.run_key(first.seed)
-        for src in (f"confusion_{task}_song.png",) + (("training_curves.png",) if row == wanted[2] else ()):
-            path = first.run_dir / "eval" / src
+        for src in (confusion_file(task),) + ((TRAINING_CURVES_FILE,) if row == wanted[2] else ()):
+            path = first.run.eval_dir / src
             dst = out_dir / f"{section.protocol}_{row}_{key}_{src}"
             if path.is_file():
                 shutil.copyfile(path, dst)

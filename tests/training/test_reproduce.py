@@ -11,8 +11,8 @@ import pytest
 from frontend.audio import SAMPLE_RATE
 from tests.conftest import tone, write_audio
 from tests.training.test_compare import fake_metrics
-from training.reproduce import Paths, RunSpec, reproduce
-from training.reproduce_plan import benchmark_plan
+from training.reproduce import reproduce
+from training.reproduce_plan import Paths, RunSpec, benchmark_plan
 from training.split import read_split
 
 
@@ -66,8 +66,7 @@ class FakeRunner:
         self.calls.append(spec)
         metrics = fake_metrics(dict.fromkeys(spec.row.tasks, 0.5))
         metrics["train"] = {"wall_s": 10.0, "epochs": 1, "segments_per_s": 20.0}
-        (spec.run_dir / "eval").mkdir(parents=True, exist_ok=True)
-        (spec.run_dir / "eval" / "metrics.json").write_text(json.dumps(metrics))
+        spec.run.write_metrics(metrics)
         return metrics
 
 
@@ -100,7 +99,7 @@ class ResumedRunner(FakeRunner):
         metrics = super().__call__(spec)
         if spec.row.name == "multitask-alpha-ratio" and spec.seed == 0:
             metrics["train"].update(wall_s=1.0, resumed=True)
-            (spec.run_dir / "eval" / "metrics.json").write_text(json.dumps(metrics))
+            spec.run.write_metrics(metrics)
         return metrics
 
 
