@@ -22,7 +22,8 @@ import numpy as np
 
 from bench.common import run_module
 from bench.stats import median
-from frontend.artifact import INPUT_NAME, load_artifact
+from frontend.artifact import load_artifact
+from frontend.signature import INPUT_NAME
 
 
 def ort_session(path: Path, intra: int) -> Any:

@@ -112,8 +112,9 @@ def profile_inference(model_dir: Path, data: bytes, *, intra: int = 0, batch_siz
     """ONNX Runtime's per-node profile of the song's segments, by operator type."""
     import onnxruntime as ort
 
-    from frontend.artifact import INPUT_NAME, load_artifact
+    from frontend.artifact import load_artifact
     from frontend.audio import segments_from_audio
+    from frontend.signature import INPUT_NAME
 
     artifact = load_artifact(model_dir)
     segments, _ = segments_from_audio(io.BytesIO(data))

@@ -19,7 +19,8 @@ import numpy as np
 
 from bench.graph import interleaved, ort_session
 from bench.stats import median
-from frontend.artifact import INPUT_NAME, load_artifact
+from frontend.artifact import load_artifact
+from frontend.signature import INPUT_NAME
 
 CALIBRATION_SEGMENTS = 512
 CALIBRATION_BATCH = 32

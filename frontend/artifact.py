@@ -4,34 +4,42 @@ Layout (an NVIDIA Triton model repository entry, plus the product's metadata)::
 
     models/<name>/
         config.pbtxt            Triton: platform onnxruntime_onnx, inputs/outputs, dynamic batching
-        <version>/model.onnx    input "mel" [N, 187, 96, 1]; one softmax output per task
-        labels.json             {"tasks": {task: [{"id": ..., "name": ...}, ...]}}
+        <version>/model.onnx    the network; its inputs and outputs are signature.json's
+        signature.json          the ONNX inputs and outputs (batch axis left out), each output a
+                                task head (softmax over that task's labels) or another tensor
+        labels.json             {"tasks": {task: [{"id": ..., "name": ...}, ...]}}, heads in order
         frontend.json           the FRONTEND_PARAMS the model was trained with
         training_config.json    the full training configuration
         metrics.json            measured evaluation metrics
         README.md               model card
 
-Nothing here imports TensorFlow: the service and the training side both use it.
+This module owns the format: the exporter writes a folder with :func:`write_model_folder` and
+the service reads it with :func:`load_artifact`; adding an output is a change to the
+:class:`Signature` given to the writer. Nothing here imports TensorFlow or ONNX Runtime.
+A folder written before ``signature.json`` existed reads as input ``mel`` and one head per task.
 """
 
 from __future__ import annotations
 
 import json
 import math
+import shutil
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from frontend.audio import FRONTEND_PARAMS, INPUT_SHAPE
-from frontend.labels import LABELS_FILE, Label, LabelsError, read_labels
+from frontend.audio import FRONTEND_PARAMS
+from frontend.labels import LABELS_FILE, LabelsError, LabelSet, read_labels, write_labels
+from frontend.signature import Signature, SignatureError, TensorSpec
 
 ONNX_FILENAME = "model.onnx"
-INPUT_NAME = "mel"
 FRONTEND_FILE = "frontend.json"
 TRAINING_CONFIG_FILE = "training_config.json"
 METRICS_FILE = "metrics.json"
 TRITON_CONFIG_FILE = "config.pbtxt"
 CARD_FILE = "README.md"
+SIGNATURE_FILE = "signature.json"
 
 
 class ArtifactError(RuntimeError):
@@ -40,39 +48,44 @@ class ArtifactError(RuntimeError):
 
 @dataclass(frozen=True)
 class Artifact:
-    """A model folder, read and checked; ``tasks`` keeps the order of the ONNX outputs."""
+    """A model folder, read and checked; ``tasks`` are the signature's heads, in output order."""
 
     name: str
     version: int
     root: Path
     onnx_path: Path
-    labels: dict[str, list[Label]]
+    labels: LabelSet
+    signature: Signature
     frontend: dict[str, Any]
     metrics: dict[str, Any] = field(default_factory=dict)
 
     @property
     def tasks(self) -> list[str]:
-        return list(self.labels)
+        return self.signature.heads
 
 
-def triton_config(name: str, n_classes: dict[str, int], *, max_batch: int = 64) -> str:
+def triton_config(name: str, signature: Signature, *, max_batch: int = 64) -> str:
     """``config.pbtxt`` for Triton's ONNX Runtime backend.
 
     The batch dimension is implicit (``max_batch_size``), so ``dims`` leave it out.
     """
-    frames, mels, channels = INPUT_SHAPE
-    outputs = ",\n".join(
-        f'  {{\n    name: "{task}"\n    data_type: TYPE_FP32\n    dims: [ {n} ]\n  }}'
-        for task, n in n_classes.items()
-    )
+
+    def tensors(specs: tuple[TensorSpec, ...]) -> str:
+        return ",\n".join(
+            f'  {{\n    name: "{t.name}"\n    data_type: TYPE_FP32\n    dims: [ {_dims(t)} ]\n  }}'
+            for t in specs
+        )
+
     return (
         f'name: "{name}"\nplatform: "onnxruntime_onnx"\nmax_batch_size: {max_batch}\n'
-        f'input [\n  {{\n    name: "{INPUT_NAME}"\n    data_type: TYPE_FP32\n'
-        f"    dims: [ {frames}, {mels}, {channels} ]\n  }}\n]\n"
-        f"output [\n{outputs}\n]\n"
+        f"input [\n{tensors(signature.inputs)}\n]\noutput [\n{tensors(signature.outputs)}\n]\n"
         "dynamic_batching {\n  max_queue_delay_microseconds: 2000\n}\n"
         "instance_group [\n  {\n    kind: KIND_CPU\n    count: 1\n  }\n]\n"
     )
+
+
+def _dims(tensor: TensorSpec) -> str:
+    return ", ".join(map(str, tensor.shape))
 
 
 def _read_json(path: Path) -> Any:
@@ -120,11 +133,25 @@ def frontend_mismatches(params: dict[str, Any]) -> list[str]:
     return problems
 
 
-def _read_labels(path: Path) -> dict[str, list[Label]]:
+def _read_labels(path: Path) -> LabelSet:
     try:
         return read_labels(path)
     except LabelsError as e:
         raise ArtifactError(str(e)) from e
+
+
+def _read_signature(model_dir: Path, labels: LabelSet) -> Signature:
+    path = model_dir / SIGNATURE_FILE
+    if not path.is_file():  # a folder exported before signature.json: one head per task
+        return Signature.for_heads(labels)
+    try:
+        signature = Signature.from_document(_read_json(path), where=str(path))
+    except SignatureError as e:
+        raise ArtifactError(str(e)) from e
+    problems = signature.mismatches(labels)
+    if problems:
+        raise ArtifactError(f"{path}: " + "; ".join(problems))
+    return signature
 
 
 def load_artifact(path: Path | str, *, version: int | None = None) -> Artifact:
@@ -154,13 +181,55 @@ def load_artifact(path: Path | str, *, version: int | None = None) -> Artifact:
         raise ArtifactError(
             f"{frontend_path}: model was made for another audio front end: " + "; ".join(mismatches)
         )
+    labels = _read_labels(model_dir / LABELS_FILE)
     metrics_path = model_dir / METRICS_FILE
     return Artifact(
         name=model_dir.name,
         version=version,
         root=model_dir,
         onnx_path=model_dir / str(version) / ONNX_FILENAME,
-        labels=_read_labels(model_dir / LABELS_FILE),
+        labels=labels,
+        signature=_read_signature(model_dir, labels),
         frontend=frontend,
         metrics=_read_json(metrics_path) if metrics_path.is_file() else {},
     )
+
+
+def write_model_folder(
+    out: Path,
+    *,
+    version: int,
+    onnx_model: bytes,
+    labels: LabelSet,
+    signature: Signature,
+    training_config: Path,
+    metrics: Mapping[str, Any],
+    card: str,
+) -> Artifact:
+    """Write (or add ``version`` to) the model folder ``out``; its name is the folder's name.
+
+    Args:
+        onnx_model: the serialised ONNX graph, whose inputs and outputs are ``signature``'s.
+        training_config: the run's configuration file, copied.
+
+    Raises:
+        ArtifactError: ``signature`` disagrees with ``labels`` or the front end, or what was
+            written does not load.
+    """
+    problems = signature.mismatches(labels)
+    if problems:
+        raise ArtifactError(f"{out}: " + "; ".join(problems))
+    (out / str(version)).mkdir(parents=True, exist_ok=True)
+    (out / str(version) / ONNX_FILENAME).write_bytes(onnx_model)
+    write_labels(out / LABELS_FILE, labels)
+    _write_json(out / SIGNATURE_FILE, signature.document())
+    _write_json(out / FRONTEND_FILE, dict(FRONTEND_PARAMS))
+    shutil.copyfile(training_config, out / TRAINING_CONFIG_FILE)
+    _write_json(out / METRICS_FILE, dict(metrics))
+    (out / TRITON_CONFIG_FILE).write_text(triton_config(out.name, signature), encoding="utf-8")
+    (out / CARD_FILE).write_text(card, encoding="utf-8")
+    return load_artifact(out, version=version)  # what was written must load
+
+
+def _write_json(path: Path, document: Any) -> None:
+    path.write_text(json.dumps(document, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import keras
 
-from frontend.artifact import INPUT_NAME
 from frontend.audio import INPUT_SHAPE
+from frontend.signature import INPUT_NAME
 from training.layers import FusedBatchNormalization
 
 TRUNK_CHANNELS = (32, 64, 128, 64, 32)  # Singh & Biswas, Fig. 2

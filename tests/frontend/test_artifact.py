@@ -5,8 +5,10 @@ from pathlib import Path
 
 import pytest
 
-from frontend.artifact import ArtifactError, frontend_mismatches, load_artifact
+from frontend.artifact import ArtifactError, frontend_mismatches, load_artifact, write_model_folder
 from frontend.audio import FRONTEND_PARAMS
+from frontend.labels import from_ids
+from frontend.signature import Signature, TensorSpec
 
 
 def _write_artifact(root: Path, *, versions: tuple[int, ...] = (1,), frontend: dict | None = None) -> Path:
@@ -69,3 +71,56 @@ def test_missing_folder_and_unknown_version(tmp_path: Path) -> None:
         load_artifact(tmp_path / "nope")
     with pytest.raises(ArtifactError, match="version 7 not found"):
         load_artifact(_write_artifact(tmp_path), version=7)
+
+
+def test_a_folder_without_signature_reads_as_one_head_per_task(tmp_path: Path) -> None:
+    art = load_artifact(_write_artifact(tmp_path))
+    assert art.signature == Signature.for_heads(art.labels)
+    assert art.tasks == ["artist", "language"]
+
+
+def test_written_folder_loads_with_its_signature_and_other_outputs(tmp_path: Path) -> None:
+    labels = from_ids({"artist": ["a", "b", "c"], "language": ["en", "zxx"]})
+    signature = Signature.for_heads(labels, tensors=[TensorSpec("embedding", (480,))])
+    config = tmp_path / "config.json"
+    config.write_text('{"epochs": 2}')
+    out = tmp_path / "models" / "demo"
+    art = write_model_folder(
+        out,
+        version=2,
+        onnx_model=b"onnx",
+        labels=labels,
+        signature=signature,
+        training_config=config,
+        metrics={"n_songs": 3},
+        card="# demo\n",
+    )
+    assert (art.name, art.version, art.tasks, art.signature) == ("demo", 2, ["artist", "language"], signature)
+    assert art.metrics == {"n_songs": 3}
+    assert json.loads((out / "training_config.json").read_text()) == {"epochs": 2}
+    pbtxt = (out / "config.pbtxt").read_text()
+    assert 'name: "embedding"' in pbtxt and "dims: [ 480 ]" in pbtxt and "dims: [ 187, 96, 1 ]" in pbtxt
+
+
+def test_a_signature_that_disagrees_is_refused_by_writer_and_reader(tmp_path: Path) -> None:
+    labels = from_ids({"artist": ["a", "b"], "language": ["en", "zxx"]})
+    wrong = Signature.for_heads(from_ids({"artist": ["a", "b", "c"], "language": ["en", "zxx"]}))
+    with pytest.raises(ArtifactError, match=r"head 'artist' has shape \[3\] but labels\.json lists 2"):
+        write_model_folder(
+            tmp_path / "demo",
+            version=1,
+            onnx_model=b"onnx",
+            labels=labels,
+            signature=wrong,
+            training_config=tmp_path / "none.json",
+            metrics={},
+            card="",
+        )
+    assert not (tmp_path / "demo").exists()  # refused before anything was written
+    model = _write_artifact(tmp_path)
+    (model / "signature.json").write_text(json.dumps(wrong.document()))
+    with pytest.raises(ArtifactError, match=r"signature\.json: head 'artist' has shape \[3\]"):
+        load_artifact(model)
+    (model / "signature.json").write_text('{"inputs": 3}')
+    with pytest.raises(ArtifactError, match=r"signature\.json: expected"):
+        load_artifact(model)
