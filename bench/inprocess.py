@@ -24,15 +24,11 @@ from frontend.audio import (
     log_mel,
     segment,
 )
-from service.cancellation import CancelToken
-from service.inference import InferenceService
-from service.metrics import Metrics
+from service.limits import DEFAULT_LIMITS
 from service.model import SongModel
-from service.settings import Settings
+from service.pipeline import Pipeline
 
-MAX_DECODED_BYTES = 768 * 2**20
-MAX_DURATION_S = 600.0
-DEFAULT_BATCH: int = Settings.model_fields["batch_size"].default
+DEFAULT_BATCH: int = DEFAULT_LIMITS.batch_size
 
 
 @dataclass(frozen=True)
@@ -53,7 +49,7 @@ class OrtSettings:
         }
 
 
-def load_pipeline(model_dir: Path, settings: OrtSettings, *, workers: int = 1) -> InferenceService:
+def load_pipeline(model_dir: Path, settings: OrtSettings) -> Pipeline:
     """The service's own pipeline object (decode, log-mel, model), without the HTTP layer."""
     model = SongModel(
         model_dir,
@@ -63,21 +59,14 @@ def load_pipeline(model_dir: Path, settings: OrtSettings, *, workers: int = 1) -
         batch_size=settings.batch_size,
     )
     model.load()
-    pipeline = InferenceService(
-        model,
-        Metrics(),
-        max_concurrent=workers,
-        retry_after_s=1,
-        max_duration_s=MAX_DURATION_S,
-        max_decoded_bytes=MAX_DECODED_BYTES,
-    )
+    pipeline = Pipeline(model, DEFAULT_LIMITS)
     pipeline.warm_up()
     return pipeline
 
 
-def analyse_once(pipeline: InferenceService, data: bytes) -> float:
+def analyse_once(pipeline: Pipeline, data: bytes) -> float:
     started = time.perf_counter()
-    pipeline.analyse(io.BytesIO(data), CancelToken(), record=False)
+    pipeline.analyse(io.BytesIO(data))
     return time.perf_counter() - started
 
 
@@ -116,7 +105,7 @@ def measure_floors(model_dir: Path, data: bytes, grid: list[OrtSettings], *, rep
         for pipeline, row in zip(pipelines, rows, strict=True):
             row["total"].append(analyse_once(pipeline, data))
             t0 = time.perf_counter()
-            samples = load_audio(io.BytesIO(data), max_duration_s=MAX_DURATION_S)
+            samples = load_audio(io.BytesIO(data), max_duration_s=DEFAULT_LIMITS.max_duration_s)
             t1 = time.perf_counter()
             segments = segment(log_mel(samples))[..., np.newaxis]
             t2 = time.perf_counter()
@@ -127,7 +116,7 @@ def measure_floors(model_dir: Path, data: bytes, grid: list[OrtSettings], *, rep
             row["infer"].append(t3 - t2)
             n_segments = segments.shape[0]
     for pipeline in pipelines:
-        pipeline.shutdown()
+        pipeline.model.close()
     return [
         Floor(settings, row["total"], row["decode"], row["mel"], row["infer"], n_segments)
         for settings, row in zip(grid, rows, strict=True)
@@ -163,7 +152,7 @@ def measure_streams(
     rounds: int,
 ) -> list[StreamRun]:
     """Songs/s with ``n`` songs analysed at once, for each settings and ``n``; rounds interleaved."""
-    pipelines = [load_pipeline(model_dir, settings, workers=max(streams)) for settings in grid]
+    pipelines = [load_pipeline(model_dir, settings) for settings in grid]
     for pipeline in pipelines:
         analyse_once(pipeline, data)
     walls: dict[tuple[int, int], list[float]] = {}
@@ -181,7 +170,7 @@ def measure_streams(
                     walls.setdefault((i, n), []).append(time.perf_counter() - started)
                 latencies.setdefault((i, n), []).extend(took)
     for pipeline in pipelines:
-        pipeline.shutdown()
+        pipeline.model.close()
     return [
         StreamRun(settings, n, n * songs_per_stream, median(walls[i, n]), latencies[i, n])
         for i, settings in enumerate(grid)

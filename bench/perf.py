@@ -192,11 +192,10 @@ def song_probs_of(model_dir: Path, data: bytes) -> dict[str, list[float]]:
     import io
 
     from bench.inprocess import load_pipeline
-    from service.cancellation import CancelToken
 
     pipeline = load_pipeline(model_dir, OrtSettings())
-    analysis = pipeline.analyse(io.BytesIO(data), CancelToken(), record=False)
-    pipeline.shutdown()
+    analysis = pipeline.analyse(io.BytesIO(data))
+    pipeline.model.close()
     return {task: probs.tolist() for task, probs in analysis.song_probs.items()}
 
 

@@ -194,7 +194,7 @@ def render(results: Results, options: Options) -> str:
         lines += [
             "## 1. Floor: the pipeline in-process, no HTTP",
             "",
-            "The service's own `InferenceService.analyse` (decode budget check, decode, resample,",
+            "The service's own `Pipeline.analyse` (decode budget check, decode, resample,",
             "log-mel, segments, ONNX Runtime, song averaging) on the track, in the harness process, one",
             f"song at a time after one untimed run; {options.repeats} rounds, each running every settings",
             "in turn (interleaved, so load changes hit all settings alike). The stage columns time",

@@ -1,4 +1,4 @@
-"""The application factory: wiring of settings, model, pipeline, routers, middleware and errors."""
+"""The application factory: wiring of settings, model, pipeline, admission, routers, middleware and errors."""
 
 from __future__ import annotations
 
@@ -11,11 +11,12 @@ from importlib.metadata import version as package_version
 from anyio import to_thread
 from fastapi import Depends, FastAPI
 
+from service.admission import Admission
 from service.errors import install_error_handlers
-from service.inference import InferenceService
 from service.metrics import Metrics
 from service.middleware import RequestContextMiddleware
 from service.model import ModelLoadError, SongModel
+from service.pipeline import Pipeline
 from service.routers import health, labels, metrics, predict, v2
 from service.security import ApiKeyChecker, require_api_key
 from service.settings import Settings
@@ -53,25 +54,24 @@ def create_app(settings: Settings | None = None, *, model: SongModel | None = No
     settings = settings if settings is not None else Settings()
     served = model if model is not None else SongModel.from_settings(settings)
     app_metrics = Metrics()
-    inference = InferenceService(
-        served,
-        app_metrics,
+    admission = Admission(
         max_concurrent=settings.max_concurrent_requests,
         max_queued=settings.max_queued_requests,
         retry_after_s=settings.retry_after_s,
-        max_duration_s=settings.max_duration_s,
-        max_decoded_bytes=settings.max_decoded_bytes,
+        metrics=app_metrics,
     )
+    pipeline = Pipeline(served, settings.limits, metrics=app_metrics, others_busy=admission.others_busy)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         await to_thread.run_sync(load_model, served)
-        await to_thread.run_sync(inference.start)
+        await to_thread.run_sync(pipeline.warm_up)
+        admission.start()
         logger.info("ready", extra={"fields": {"model": served.name, "version": served.version}})
         try:
             yield
         finally:
-            inference.shutdown()
+            admission.shutdown()
 
     app = FastAPI(
         title="songid",
@@ -84,7 +84,8 @@ def create_app(settings: Settings | None = None, *, model: SongModel | None = No
     )
     app.state.settings = settings
     app.state.metrics = app_metrics
-    app.state.inference = inference
+    app.state.pipeline = pipeline
+    app.state.admission = admission
     app.state.api_keys = checker = ApiKeyChecker(settings.api_keys)
     app.state.spool_factory = spool_factory(
         max_memory_bytes=settings.spool_max_bytes, tmp_dir=settings.tmp_dir

@@ -6,9 +6,11 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from service.inference import InferenceService
+from service.admission import Admission
+from service.errors import ModelNotReadyError
 from service.metrics import Metrics
 from service.model import SongModel
+from service.pipeline import Pipeline
 from service.settings import Settings
 from service.upload import SpoolFactory
 
@@ -18,13 +20,22 @@ def get_settings(request: Request) -> Settings:
     return settings
 
 
-def get_inference(request: Request) -> InferenceService:
-    inference: InferenceService = request.app.state.inference
-    return inference
+def get_pipeline(request: Request) -> Pipeline:
+    pipeline: Pipeline = request.app.state.pipeline
+    return pipeline
 
 
-def get_model(request: Request) -> SongModel:
-    return get_inference(request).model
+def get_admission(request: Request) -> Admission:
+    admission: Admission = request.app.state.admission
+    return admission
+
+
+def get_ready_model(request: Request) -> SongModel:
+    """The served model once the pipeline is warmed up and admission running; else 503."""
+    pipeline = get_pipeline(request)
+    if not (pipeline.ready and get_admission(request).running):
+        raise ModelNotReadyError("the model is not loaded or not warmed up yet")
+    return pipeline.model
 
 
 def get_metrics(request: Request) -> Metrics:
@@ -38,7 +49,8 @@ def get_spool_factory(request: Request) -> SpoolFactory:
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
-InferenceDep = Annotated[InferenceService, Depends(get_inference)]
-ModelDep = Annotated[SongModel, Depends(get_model)]
+PipelineDep = Annotated[Pipeline, Depends(get_pipeline)]
+AdmissionDep = Annotated[Admission, Depends(get_admission)]
+ReadyModelDep = Annotated[SongModel, Depends(get_ready_model)]
 MetricsDep = Annotated[Metrics, Depends(get_metrics)]
 SpoolFactoryDep = Annotated[SpoolFactory, Depends(get_spool_factory)]

@@ -12,14 +12,15 @@ import os
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 import onnxruntime as ort
 
-from frontend.artifact import INPUT_NAME, Artifact, ArtifactError, load_artifact
+from frontend.artifact import Artifact, ArtifactError, load_artifact
 from frontend.audio import INPUT_SHAPE
-from frontend.labels import Label
+from frontend.labels import LabelSet
+from frontend.signature import INPUT_NAME
 from service.cancellation import CancelToken, WorkCancelledError
 from service.errors import ModelNotReadyError
 
@@ -49,21 +50,12 @@ def choose_providers(choice: ExecutionProvider, available: list[str]) -> list[st
     return [CUDA, CPU] if CUDA in available else [CPU]
 
 
-def song_probabilities(segment_probs: np.ndarray) -> np.ndarray:
-    """Song-level distribution: the mean of the segment distributions, renormalised to sum to 1."""
-    mean = np.asarray(segment_probs, dtype=np.float64).mean(axis=0)
-    total = mean.sum()
-    if not np.isfinite(total) or total <= 0:
-        return np.full(mean.shape, 1.0 / mean.shape[0])
-    return mean / total
-
-
-def _static_dims(shape: list[Any]) -> list[int | None]:
-    return [dim if isinstance(dim, int) else None for dim in shape]
+OthersBusy = Callable[[], bool]
+"""The thread policy's question: are other requests being handled now (uploading, decoding, inferring)?"""
 
 
 class SongModel:
-    """Artist and language (or whatever tasks labels.json names) from log-mel segments."""
+    """Every output of the exported network (task heads and other tensors) from log-mel segments."""
 
     def __init__(
         self,
@@ -86,9 +78,6 @@ class SongModel:
         self._shared_session: ort.InferenceSession | None = None  # one thread, while several run
         self._running = 0  # predictions in progress
         self._running_lock = threading.Lock()
-        # Set by the service: whether other requests are being handled (uploading, decoding or
-        # inferring); with automatic threads they then get one thread each.
-        self.others_busy: Callable[[], bool] | None = None
 
     @classmethod
     def from_settings(cls, settings: Settings) -> SongModel:
@@ -108,7 +97,7 @@ class SongModel:
 
         Raises:
             ModelLoadError: missing, corrupt or mismatched artifact, or an ONNX graph whose
-                inputs and outputs do not match labels.json.
+                inputs and outputs do not match the folder's signature.
         """
         try:
             artifact = load_artifact(self.model_dir, version=self.requested_version)
@@ -134,7 +123,7 @@ class SongModel:
         warm = np.zeros((1, *INPUT_SHAPE), dtype=np.float32)
         for opened in (session, shared):
             if opened is not None:
-                opened.run(artifact.tasks, {INPUT_NAME: warm})
+                opened.run(artifact.signature.output_names, {INPUT_NAME: warm})
         logger.info(
             "model loaded",
             extra={
@@ -180,7 +169,7 @@ class SongModel:
         return self.artifact.version
 
     @property
-    def labels(self) -> dict[str, list[Label]]:
+    def labels(self) -> LabelSet:
         return self.artifact.labels
 
     @property
@@ -190,15 +179,24 @@ class SongModel:
 
     # -- inference -------------------------------------------------------------------------
 
-    def predict(self, segments: np.ndarray, *, cancel: CancelToken | None = None) -> dict[str, np.ndarray]:
-        """Per-segment probabilities for every task.
+    def predict(
+        self,
+        segments: np.ndarray,
+        *,
+        cancel: CancelToken | None = None,
+        others_busy: OthersBusy | None = None,
+    ) -> dict[str, np.ndarray]:
+        """Per-segment values of every output of the signature.
 
         Args:
             segments: ``(n, 187, 96, 1)`` float32 log-mel segments, n >= 1.
             cancel: checked between batches; a cancellation also terminates a running batch.
+            others_busy: the thread policy, asked before each batch: with automatic threads,
+                while it says yes (or another prediction runs) this one uses a single thread.
 
         Returns:
-            ``{task: (n, n_labels) float32}``, tasks in labels.json order.
+            ``{output: (n, *shape) float32}`` in signature order: each head ``(n, n_labels)``
+            probabilities, then the other tensors.
         """
         session, artifact = self._session, self._artifact
         if session is None or artifact is None:
@@ -208,7 +206,7 @@ class SongModel:
         with self._running_lock:
             self._running += 1
         try:
-            return self._predict(session, artifact, segments, cancel)
+            return self._predict(session, artifact.signature.output_names, segments, cancel, others_busy)
         finally:
             with self._running_lock:
                 self._running -= 1
@@ -216,54 +214,37 @@ class SongModel:
     def _predict(
         self,
         session: ort.InferenceSession,
-        artifact: Artifact,
+        names: list[str],
         segments: np.ndarray,
         cancel: CancelToken | None,
+        others_busy: OthersBusy | None,
     ) -> dict[str, np.ndarray]:
-        tasks = artifact.tasks
-        parts: dict[str, list[np.ndarray]] = {task: [] for task in tasks}
+        parts: dict[str, list[np.ndarray]] = {name: [] for name in names}
         for start in range(0, segments.shape[0], self.batch_size):
             shared = self._shared_session  # chosen per batch: other requests come and go
-            crowded = self._running > 1 or (self.others_busy is not None and self.others_busy())
+            crowded = self._running > 1 or (others_busy is not None and others_busy())
             runner = shared if shared is not None and crowded else session
             batch = np.ascontiguousarray(segments[start : start + self.batch_size], dtype=np.float32)
             run_options = ort.RunOptions()
             if cancel is None:
-                outputs = runner.run(tasks, {INPUT_NAME: batch}, run_options)
+                outputs = runner.run(names, {INPUT_NAME: batch}, run_options)
             else:
                 with cancel.track(run_options):
                     try:
-                        outputs = runner.run(tasks, {INPUT_NAME: batch}, run_options)
+                        outputs = runner.run(names, {INPUT_NAME: batch}, run_options)
                     except Exception as e:
                         if cancel.cancelled:
                             raise WorkCancelledError("inference terminated: the request was abandoned") from e
                         raise
                 cancel.raise_if_cancelled()
-            for task, out in zip(tasks, outputs, strict=True):
-                parts[task].append(np.asarray(out, dtype=np.float32))
-        return {task: np.concatenate(chunks, axis=0) for task, chunks in parts.items()}
+            for name, out in zip(names, outputs, strict=True):
+                parts[name].append(np.asarray(out, dtype=np.float32))
+        return {name: np.concatenate(chunks, axis=0) for name, chunks in parts.items()}
 
     @staticmethod
     def _check_signature(session: ort.InferenceSession, artifact: Artifact) -> None:
-        path = artifact.onnx_path
-        inputs = {i.name: i for i in session.get_inputs()}
-        if INPUT_NAME not in inputs:
-            raise ModelLoadError(f"{path}: no input named {INPUT_NAME!r} (has {sorted(inputs)})")
-        dims = _static_dims(inputs[INPUT_NAME].shape)
-        if len(dims) != 1 + len(INPUT_SHAPE) or any(
-            got is not None and got != want for got, want in zip(dims[1:], INPUT_SHAPE, strict=True)
-        ):
-            raise ModelLoadError(
-                f"{path}: input {INPUT_NAME!r} has shape {inputs[INPUT_NAME].shape}, "
-                f"expected [N, {', '.join(map(str, INPUT_SHAPE))}]"
-            )
-        outputs = {o.name: o for o in session.get_outputs()}
-        for task, labels in artifact.labels.items():
-            if task not in outputs:
-                raise ModelLoadError(f"{path}: no output named {task!r} (has {sorted(outputs)})")
-            out_dims = _static_dims(outputs[task].shape)
-            width = out_dims[-1] if out_dims else None
-            if width is not None and width != len(labels):
-                raise ModelLoadError(
-                    f"{path}: output {task!r} has {width} classes but labels.json lists {len(labels)}"
-                )
+        problems = artifact.signature.graph_mismatches(
+            {i.name: i.shape for i in session.get_inputs()}, {o.name: o.shape for o in session.get_outputs()}
+        )
+        if problems:
+            raise ModelLoadError(f"{artifact.onnx_path}: " + "; ".join(problems))

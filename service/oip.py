@@ -9,8 +9,8 @@ from typing import Any, Final, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from frontend.artifact import INPUT_NAME
 from frontend.audio import INPUT_SHAPE
+from frontend.signature import INPUT_NAME
 from service.errors import InvalidInputError
 
 MAX_BATCH: Final = 64  # as config.pbtxt's max_batch_size
@@ -110,7 +110,7 @@ INFER_BODY: dict[str, Any] = {
 }
 
 
-def parse_infer_request(body: bytes, tasks: list[str]) -> tuple[_InferRequest, np.ndarray, list[str]]:
+def parse_infer_request(body: bytes, outputs: list[str]) -> tuple[_InferRequest, np.ndarray, list[str]]:
     """Validate an inference request: ``(request, mel (n, 187, 96, 1) float32, outputs wanted)``.
 
     Raises:
@@ -146,8 +146,8 @@ def parse_infer_request(body: bytes, tasks: list[str]) -> tuple[_InferRequest, n
         )
     if not np.isfinite(values).all():
         raise InvalidInputError(f"input {INPUT_NAME!r}: data holds NaN or infinite values")
-    wanted = tasks if request.outputs is None else [o.name for o in request.outputs]
-    unknown = [name for name in wanted if name not in tasks]
+    wanted = outputs if request.outputs is None else [o.name for o in request.outputs]
+    unknown = [name for name in wanted if name not in outputs]
     if unknown:
-        raise InvalidInputError(f"unknown output(s) {unknown}; this model has {tasks}")
+        raise InvalidInputError(f"unknown output(s) {unknown}; this model has {outputs}")
     return request, values.reshape(shape), wanted

@@ -8,10 +8,10 @@ from typing import Annotated, Literal
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from service.limits import DEFAULT_LIMITS, MAX_BATCH_SIZE, MIB, MIN_DECODED_BYTES, AnalysisLimits
+
 ExecutionProvider = Literal["auto", "cpu", "cuda"]
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
-
-MIB = 1024 * 1024
 
 
 class Settings(BaseSettings):
@@ -46,9 +46,9 @@ class Settings(BaseSettings):
         default=0, ge=0, description="ORT threads across operators; 0 = ORT default."
     )
     batch_size: int = Field(
-        default=8,  # as fast as 32 on CPU with far less ONNX Runtime memory: reports/perf.md
+        default=DEFAULT_LIMITS.batch_size,
         ge=1,
-        le=1024,
+        le=MAX_BATCH_SIZE,
         description="Segments per ONNX Runtime call.",
     )
 
@@ -62,11 +62,13 @@ class Settings(BaseSettings):
         default=100 * MIB, ge=1024, description="Largest request body accepted; larger gets 413."
     )
     max_duration_s: float = Field(
-        default=600.0, gt=0, description="Seconds of audio analysed; decoding stops there."
+        default=DEFAULT_LIMITS.max_duration_s,
+        gt=0,
+        description="Seconds of audio analysed; decoding stops there.",
     )
     max_decoded_bytes: int = Field(
-        default=768 * MIB,
-        ge=16 * MIB,
+        default=DEFAULT_LIMITS.max_decoded_bytes,
+        ge=MIN_DECODED_BYTES,
         description="Largest decoded PCM (float32, all channels) a file may expand to; larger gets 413.",
     )
     request_timeout_s: float = Field(
@@ -94,6 +96,15 @@ class Settings(BaseSettings):
         description="Comma-separated API keys; when set, every route but /healthz and /readyz needs one.",
     )
     log_level: LogLevel = Field(default="INFO", description="Lowest level logged (JSON lines on stderr).")
+
+    @property
+    def limits(self) -> AnalysisLimits:
+        """The limits of one analysis, as the batch tagger takes them too."""
+        return AnalysisLimits(
+            max_duration_s=self.max_duration_s,
+            max_decoded_bytes=self.max_decoded_bytes,
+            batch_size=self.batch_size,
+        )
 
     @field_validator("api_keys", mode="before")
     @classmethod

@@ -1,7 +1,7 @@
 """Batch tagging of a catalog: every audio file of a folder or manifest, one result row each.
 
 ``songid-tag`` runs the service's own model class and pipeline
-(:class:`service.model.SongModel`, :meth:`service.inference.InferenceService.analyse`) over
+(:class:`service.model.SongModel`, :class:`service.pipeline.Pipeline`) over
 many files, either in a local process pool or on a Ray cluster, and writes the rows as
 JSON Lines or Parquet. Modules, one concern each:
 

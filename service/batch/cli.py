@@ -18,7 +18,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from service.batch.job import ENGINES, tag_catalog
-from service.batch.tagging import MIB, TagOptions
+from service.batch.tagging import TagOptions
+from service.limits import DEFAULT_LIMITS, MAX_TOP_K, MIB
 from service.model import ModelLoadError
 
 
@@ -47,12 +48,24 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--model", type=Path, default=Path("models"), help="model folder, or one holding one")
     parser.add_argument("--model-version", type=_positive_int, default=None, help="default: the highest")
     parser.add_argument("--provider", choices=("auto", "cpu", "cuda"), default="auto")
-    parser.add_argument("--top-k", type=_positive_int, default=5, help="labels kept per task (at most 100)")
-    parser.add_argument("--max-duration", type=float, default=600.0, help="seconds analysed per file")
     parser.add_argument(
-        "--max-decoded-mib", type=_positive_int, default=768, help="largest decoded PCM per file, MiB"
+        "--top-k", type=_positive_int, default=5, help=f"labels kept per task (at most {MAX_TOP_K})"
     )
-    parser.add_argument("--batch-size", type=_positive_int, default=32, help="segments per inference call")
+    parser.add_argument(
+        "--max-duration", type=float, default=DEFAULT_LIMITS.max_duration_s, help="seconds analysed per file"
+    )
+    parser.add_argument(
+        "--max-decoded-mib",
+        type=_positive_int,
+        default=DEFAULT_LIMITS.max_decoded_bytes // MIB,
+        help="largest decoded PCM per file, MiB",
+    )
+    parser.add_argument(
+        "--batch-size",
+        type=_positive_int,
+        default=DEFAULT_LIMITS.batch_size,
+        help="segments per inference call",
+    )
     parser.add_argument("--engine", choices=ENGINES, default="local")
     parser.add_argument(
         "--workers", type=_positive_int, default=None, help="processes or Ray actors (default: cores)"

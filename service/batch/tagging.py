@@ -1,10 +1,10 @@
 """One file to one result row, with the service's own model class and pipeline.
 
 A :class:`Tagger` holds one :class:`~service.model.SongModel` (one ONNX Runtime session)
-and runs files through :meth:`service.inference.InferenceService.analyse`, the code that
-answers ``POST /predict``: the same header check, decoding, log-mel, batched inference and
-song-level averaging, and the same ranking as the response (:func:`service.routers.predict.ranked`).
-A row therefore holds exactly what the service would answer for that file.
+and runs files through :class:`service.pipeline.Pipeline`, the object that answers
+``POST /predict``: the same header check, decoding, log-mel, batched inference, song-level
+averaging and ranking, under the same limits (:mod:`service.limits`). A row therefore holds
+exactly what the service would answer for that file.
 
 Row layout (see :func:`columns`), for tasks ``artist`` and ``language``::
 
@@ -25,12 +25,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
 
 from service.batch.sources import Item
-from service.cancellation import CancelToken
 from service.errors import ServiceError
-from service.inference import InferenceService
-from service.metrics import Metrics
+from service.limits import DEFAULT_LIMITS, AnalysisLimits, check_top_k
 from service.model import SongModel
-from service.routers.predict import MAX_TOP_K, ranked
+from service.pipeline import Pipeline
 
 if TYPE_CHECKING:
     from service.settings import ExecutionProvider
@@ -38,7 +36,6 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 Row = dict[str, Any]
-MIB: Final = 1024 * 1024
 LEADING_COLUMNS: Final = ("path", "duration_s", "n_segments")
 TRAILING_COLUMNS: Final = ("model_name", "model_version", "error")
 
@@ -67,19 +64,21 @@ class TagOptions:
     model_version: int | None = None
     provider: ExecutionProvider = "auto"
     top_k: int = 5
-    max_duration_s: float = 600.0
-    max_decoded_bytes: int = 768 * MIB
-    batch_size: int = 32
+    max_duration_s: float = DEFAULT_LIMITS.max_duration_s
+    max_decoded_bytes: int = DEFAULT_LIMITS.max_decoded_bytes
+    batch_size: int = DEFAULT_LIMITS.batch_size
+
+    @property
+    def limits(self) -> AnalysisLimits:
+        return AnalysisLimits(
+            max_duration_s=self.max_duration_s,
+            max_decoded_bytes=self.max_decoded_bytes,
+            batch_size=self.batch_size,
+        )
 
     def __post_init__(self) -> None:
-        if not 1 <= self.top_k <= MAX_TOP_K:
-            raise ValueError(f"top_k must be between 1 and {MAX_TOP_K}, got {self.top_k}")
-        if not self.max_duration_s > 0:
-            raise ValueError(f"max_duration_s must be > 0, got {self.max_duration_s}")
-        if self.max_decoded_bytes < 16 * MIB:
-            raise ValueError(f"max_decoded_bytes must be at least {16 * MIB}, got {self.max_decoded_bytes}")
-        if not 1 <= self.batch_size <= 1024:
-            raise ValueError(f"batch_size must be between 1 and 1024, got {self.batch_size}")
+        check_top_k(self.top_k)
+        _ = self.limits  # checks the limits' bounds
         if self.model_version is not None and self.model_version < 1:
             raise ValueError(f"model_version must be >= 1, got {self.model_version}")
 
@@ -111,14 +110,7 @@ class Tagger:
             batch_size=options.batch_size,
         )
         self.model.load()
-        self._pipeline = InferenceService(
-            self.model,
-            Metrics(),  # a private registry: batch workers export no metrics
-            max_concurrent=1,
-            retry_after_s=0,
-            max_duration_s=options.max_duration_s,
-            max_decoded_bytes=options.max_decoded_bytes,
-        )
+        self._pipeline = Pipeline(self.model, options.limits)  # batch workers record no metrics
 
     @property
     def tasks(self) -> list[str]:
@@ -138,16 +130,15 @@ class Tagger:
         row = self.empty_row(item.key)
         try:
             with open(item.location, "rb") as source:  # noqa: PTH123 - a plain binary stream
-                analysis = self._pipeline.analyse(source, CancelToken(), record=False)
+                analysis = self._pipeline.analyse(source)
         except Exception as e:  # one bad file must not stop a catalog
             row["error"] = describe_error(e)
             logger.debug("cannot tag %s: %s", item.key, row["error"])
             return row
         row["duration_s"] = float(analysis.duration_s)
         row["n_segments"] = int(analysis.n_segments)
-        for task, probabilities in analysis.song_probs.items():
-            scores = ranked(probabilities, self.model.labels[task], self.options.top_k)
-            row[f"{task}_labels"] = [score.label for score in scores]
+        for task, scores in analysis.ranked(self.options.top_k).items():
+            row[f"{task}_labels"] = [score.label.id for score in scores]
             row[f"{task}_probabilities"] = [score.probability for score in scores]
         return row
 

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from service.dependencies import InferenceDep
-from service.errors import ModelNotReadyError
+from service.dependencies import ReadyModelDep
 from service.schemas import HealthResponse, ModelInfo, ReadinessResponse, error_responses
 
 router = APIRouter(tags=["health"])
@@ -22,10 +21,7 @@ async def healthz() -> HealthResponse:
     response_model=ReadinessResponse,
     responses=error_responses(503),
 )
-async def readyz(inference: InferenceDep) -> ReadinessResponse:
-    if not inference.ready:
-        raise ModelNotReadyError("the model is not loaded or not warmed up yet")
-    model = inference.model
+async def readyz(model: ReadyModelDep) -> ReadinessResponse:
     return ReadinessResponse(
         model=ModelInfo(name=model.name, version=model.version), providers=model.providers
     )

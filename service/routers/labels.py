@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from service.dependencies import ModelDep
+from service.dependencies import ReadyModelDep
 from service.schemas import LabelInfo, LabelsResponse, ModelInfo, error_responses
 
 router = APIRouter(tags=["labels"])
@@ -16,7 +16,7 @@ router = APIRouter(tags=["labels"])
     response_model=LabelsResponse,
     responses=error_responses(401, 503),
 )
-async def labels(model: ModelDep) -> LabelsResponse:
+async def labels(model: ReadyModelDep) -> LabelsResponse:
     return LabelsResponse(
         model=ModelInfo(name=model.name, version=model.version),
         tasks={

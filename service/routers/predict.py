@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Annotated, Any
 
-import numpy as np
 from fastapi import APIRouter, Query, Request
 
-from frontend.labels import Label
-from service.dependencies import InferenceDep, SettingsDep, SpoolFactoryDep
-from service.inference import Analysis, deadline
+from service.admission import deadline
+from service.dependencies import AdmissionDep, PipelineDep, SettingsDep, SpoolFactoryDep
+from service.limits import MAX_TOP_K
+from service.pipeline import Analysis, Scored
 from service.schemas import (
     LabelScore,
     ModelInfo,
@@ -18,8 +19,6 @@ from service.schemas import (
     error_responses,
 )
 from service.upload import FILE_FIELD, receive_upload
-
-MAX_TOP_K = 100
 
 router = APIRouter(tags=["predict"])
 
@@ -49,32 +48,19 @@ TopK = Annotated[
 Timeline = Annotated[bool, Query(description="Also return the top labels of every 3-second segment.")]
 
 
-def ranked(probabilities: np.ndarray, labels: list[Label], top_k: int) -> list[LabelScore]:
-    """The ``top_k`` labels by probability, highest first (ties keep label order)."""
-    order = np.argsort(-probabilities, kind="stable")[:top_k]
-    return [
-        LabelScore(
-            label=labels[i].id,
-            name=labels[i].name,
-            probability=min(max(float(probabilities[i]), 0.0), 1.0),
-        )
-        for i in order
-    ]
+def _scores(scored: dict[str, list[Scored]]) -> dict[str, list[LabelScore]]:
+    return {
+        task: [LabelScore(label=s.label.id, name=s.label.name, probability=s.probability) for s in items]
+        for task, items in scored.items()
+    }
 
 
-def build_response(
-    analysis: Analysis, model: ModelInfo, labels: dict[str, list[Label]], *, top_k: int, timeline: bool
-) -> PredictionResponse:
+def build_response(analysis: Analysis, model: ModelInfo, *, top_k: int, timeline: bool) -> PredictionResponse:
     segments = None
     if timeline:
         segments = [
             SegmentPrediction(
-                start_s=start,
-                end_s=end,
-                predictions={
-                    task: ranked(probs[i], labels[task], top_k)
-                    for task, probs in analysis.segment_probs.items()
-                },
+                start_s=start, end_s=end, predictions=_scores(analysis.segment_ranked(i, top_k))
             )
             for i, (start, end) in enumerate(analysis.segment_times)
         ]
@@ -82,7 +68,7 @@ def build_response(
         model=model,
         duration_s=analysis.duration_s,
         n_segments=analysis.n_segments,
-        predictions={task: ranked(probs, labels[task], top_k) for task, probs in analysis.song_probs.items()},
+        predictions=_scores(analysis.ranked(top_k)),
         timeline=segments,
     )
 
@@ -96,7 +82,8 @@ def build_response(
 )
 async def predict(
     request: Request,
-    inference: InferenceDep,
+    pipeline: PipelineDep,
+    admission: AdmissionDep,
     settings: SettingsDep,
     make_spool: SpoolFactoryDep,
     top_k: TopK = 5,
@@ -105,15 +92,9 @@ async def predict(
     """Upload a song as multipart field `file`; the song-level probabilities are the mean of
     the 3-second segment probabilities, so each task's full list sums to 1."""
     # The deadline covers waiting in the queue for a slot, the upload and the analysis.
-    async with deadline(settings.request_timeout_s), inference.admit() as slot:
+    async with deadline(settings.request_timeout_s), admission.admit(ready=pipeline.ready) as slot:
         upload = await receive_upload(request, max_bytes=settings.max_upload_bytes, make_spool=make_spool)
         slot.on_release(upload.close)
-        analysis = await inference.run(upload.file, slot)
-    model = inference.model
-    return build_response(
-        analysis,
-        ModelInfo(name=model.name, version=model.version),
-        model.labels,
-        top_k=top_k,
-        timeline=timeline,
-    )
+        analysis = await admission.run(slot, partial(pipeline.analyse, upload.file))
+    model = ModelInfo(name=pipeline.model.name, version=pipeline.model.version)
+    return build_response(analysis, model, top_k=top_k, timeline=timeline)

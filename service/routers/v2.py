@@ -13,21 +13,15 @@ also under ``/versions/{version}``). Errors keep the service's body,
 
 from __future__ import annotations
 
-import asyncio
-import threading
-from concurrent.futures import Future
+from functools import partial
 from http import HTTPStatus
 from typing import Any, ClassVar, Final
 
-import numpy as np
 from fastapi import APIRouter, Request
 
-from frontend.artifact import INPUT_NAME
-from frontend.audio import INPUT_SHAPE
-from service.cancellation import CancelToken
-from service.dependencies import InferenceDep, SettingsDep
-from service.errors import ModelNotReadyError, PayloadTooLargeError, ServiceError
-from service.inference import Slot, deadline
+from service.admission import deadline
+from service.dependencies import AdmissionDep, PipelineDep, ReadyModelDep, SettingsDep
+from service.errors import PayloadTooLargeError, ServiceError
 from service.model import SongModel
 from service.oip import (
     DATATYPE,
@@ -65,11 +59,8 @@ class ModelNotFoundError(ServiceError):
     code: ClassVar[str] = "not_found"
 
 
-def _served(inference: InferenceDep, name: str, version: int | None) -> SongModel:
+def _served(model: SongModel, name: str, version: int | None) -> SongModel:
     """The served model when ``name`` (and ``version``) designate it; else 404."""
-    if not inference.ready:
-        raise ModelNotReadyError("the model is not loaded yet")
-    model = inference.model
     if name != model.name or (version is not None and version != model.version):
         wanted = name if version is None else f"{name} version {version}"
         raise ModelNotFoundError(
@@ -92,26 +83,6 @@ async def _read_body(request: Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
-async def _predict(model: SongModel, mel: np.ndarray, slot: Slot) -> dict[str, np.ndarray]:
-    """Run the model in a thread that owns ``slot`` until it has finished (even when abandoned)."""
-    token = CancelToken()
-    done: Future[dict[str, np.ndarray]] = Future()
-
-    def work() -> None:
-        try:
-            done.set_result(model.predict(mel, cancel=token))
-        except BaseException as e:  # handed to the awaiting request
-            done.set_exception(e)
-
-    threading.Thread(target=work, name="songid-v2-infer", daemon=True).start()
-    slot.hand_off(done)
-    try:
-        return await asyncio.wrap_future(done)
-    except asyncio.CancelledError:  # timeout or client gone: stop the work, keep the slot until it stops
-        token.cancel()
-        raise
-
-
 @router.get("/health/live", summary="Open Inference Protocol: server live", response_model=LiveResponse)
 async def live() -> LiveResponse:
     return LiveResponse()
@@ -123,16 +94,14 @@ async def live() -> LiveResponse:
     response_model=ReadyResponse,
     responses=error_responses(503),
 )
-async def ready(inference: InferenceDep) -> ReadyResponse:
-    if not inference.ready:
-        raise ModelNotReadyError("the model is not loaded or not warmed up yet")
+async def ready(_: ReadyModelDep) -> ReadyResponse:
     return ReadyResponse()
 
 
 @router.get("/models/{name}", response_model=ModelMetadata, responses=error_responses(404, 503))
-async def metadata(name: str, inference: InferenceDep) -> ModelMetadata:
+async def metadata(name: str, model: ReadyModelDep) -> ModelMetadata:
     """Open Inference Protocol: the model's input and outputs (batch axis -1)."""
-    return _metadata(_served(inference, name, None))
+    return _metadata(_served(model, name, None))
 
 
 @router.get(
@@ -140,27 +109,29 @@ async def metadata(name: str, inference: InferenceDep) -> ModelMetadata:
     response_model=ModelMetadata,
     responses=error_responses(404, 422, 503),
 )
-async def version_metadata(name: str, version: int, inference: InferenceDep) -> ModelMetadata:
+async def version_metadata(name: str, version: int, model: ReadyModelDep) -> ModelMetadata:
     """Open Inference Protocol: the model's input and outputs, for one version."""
-    return _metadata(_served(inference, name, version))
+    return _metadata(_served(model, name, version))
 
 
 def _metadata(model: SongModel) -> ModelMetadata:
+    signature = model.artifact.signature
     return ModelMetadata(
         name=model.name,
         versions=[str(model.version)],
-        inputs=[TensorMetadata(name=INPUT_NAME, datatype=DATATYPE, shape=[-1, *INPUT_SHAPE])],
+        inputs=[
+            TensorMetadata(name=t.name, datatype=DATATYPE, shape=[-1, *t.shape]) for t in signature.inputs
+        ],
         outputs=[
-            TensorMetadata(name=task, datatype=DATATYPE, shape=[-1, len(labels)])
-            for task, labels in model.labels.items()
+            TensorMetadata(name=t.name, datatype=DATATYPE, shape=[-1, *t.shape]) for t in signature.outputs
         ],
     )
 
 
 @router.get("/models/{name}/ready", response_model=ReadyResponse, responses=error_responses(404, 503))
-async def model_ready(name: str, inference: InferenceDep) -> ReadyResponse:
+async def model_ready(name: str, model: ReadyModelDep) -> ReadyResponse:
     """Open Inference Protocol: this model can serve."""
-    _served(inference, name, None)
+    _served(model, name, None)
     return ReadyResponse()
 
 
@@ -169,9 +140,9 @@ async def model_ready(name: str, inference: InferenceDep) -> ReadyResponse:
     response_model=ReadyResponse,
     responses=error_responses(404, 422, 503),
 )
-async def version_ready(name: str, version: int, inference: InferenceDep) -> ReadyResponse:
+async def version_ready(name: str, version: int, model: ReadyModelDep) -> ReadyResponse:
     """Open Inference Protocol: this version of the model can serve."""
-    _served(inference, name, version)
+    _served(model, name, version)
     return ReadyResponse()
 
 
@@ -181,9 +152,16 @@ async def version_ready(name: str, version: int, inference: InferenceDep) -> Rea
     responses=error_responses(400, 401, 404, 413, 503, 504),
     openapi_extra={"requestBody": INFER_BODY},
 )
-async def infer(name: str, request: Request, inference: InferenceDep, settings: SettingsDep) -> InferResponse:
+async def infer(
+    name: str,
+    request: Request,
+    model: ReadyModelDep,
+    pipeline: PipelineDep,
+    admission: AdmissionDep,
+    settings: SettingsDep,
+) -> InferResponse:
     """Open Inference Protocol: per-segment probabilities for a batch of log-mel segments."""
-    return await _infer(_served(inference, name, None), request, inference, settings)
+    return await _infer(_served(model, name, None), request, pipeline, admission, settings)
 
 
 @router.post(
@@ -193,20 +171,26 @@ async def infer(name: str, request: Request, inference: InferenceDep, settings: 
     openapi_extra={"requestBody": INFER_BODY},
 )
 async def version_infer(
-    name: str, version: int, request: Request, inference: InferenceDep, settings: SettingsDep
+    name: str,
+    version: int,
+    request: Request,
+    model: ReadyModelDep,
+    pipeline: PipelineDep,
+    admission: AdmissionDep,
+    settings: SettingsDep,
 ) -> InferResponse:
     """Open Inference Protocol: as ``infer``, for one version."""
-    return await _infer(_served(inference, name, version), request, inference, settings)
+    return await _infer(_served(model, name, version), request, pipeline, admission, settings)
 
 
 async def _infer(
-    model: SongModel, request: Request, inference: InferenceDep, settings: SettingsDep
+    model: SongModel, request: Request, pipeline: PipelineDep, admission: AdmissionDep, settings: SettingsDep
 ) -> InferResponse:
     # The deadline covers waiting in the queue for a slot, as for POST /predict.
-    async with deadline(settings.request_timeout_s), inference.admit() as slot:
+    async with deadline(settings.request_timeout_s), admission.admit(ready=pipeline.ready) as slot:
         body = await _read_body(request, settings.max_upload_bytes)
-        parsed, mel, wanted = parse_infer_request(body, model.artifact.tasks)
-        probabilities = await _predict(model, mel, slot)
+        parsed, mel, wanted = parse_infer_request(body, model.artifact.signature.output_names)
+        probabilities = await admission.run(slot, partial(pipeline.infer, mel))
     return InferResponse(
         model_name=model.name,
         model_version=str(model.version),

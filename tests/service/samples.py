@@ -12,8 +12,10 @@ import onnx
 import soundfile as sf
 from onnx import TensorProto, helper, numpy_helper
 
-from frontend.artifact import INPUT_NAME, triton_config
+from frontend.artifact import triton_config
 from frontend.audio import FRONTEND_PARAMS, N_MELS, SEGMENT_FRAMES
+from frontend.labels import Label
+from frontend.signature import INPUT_NAME, Signature, TensorSpec
 
 ARTISTS = [
     {"id": "artist-a", "name": "Ada Lovelace Quartet"},
@@ -38,8 +40,20 @@ FORMATS: dict[str, tuple[str, str, int]] = {
 }
 
 
-def build_onnx(labels: dict[str, list[dict[str, str]]], *, seed: int = 7, input_name: str = INPUT_NAME):
-    """mel [N,187,96,1] -> mean over time -> (x - 2) @ W_task + b_task -> softmax, one output per task."""
+EMBEDDING = TensorSpec("embedding", (N_MELS,))  # an output that is not a task head
+
+
+def build_onnx(
+    labels: dict[str, list[dict[str, str]]],
+    *,
+    seed: int = 7,
+    input_name: str = INPUT_NAME,
+    embedding: bool = False,
+):
+    """mel [N,187,96,1] -> mean over time -> (x - 2) @ W_task + b_task -> softmax, one output per task.
+
+    ``embedding`` adds the centred time-mean ``[N, 96]`` as a further output, after the heads.
+    """
     rng = np.random.default_rng(seed)
     nodes = [
         helper.make_node("ReduceMean", [input_name], ["pooled"], axes=[1, 3], keepdims=0),
@@ -57,6 +71,9 @@ def build_onnx(labels: dict[str, list[dict[str, str]]], *, seed: int = 7, input_
             helper.make_node("Softmax", [f"{task}_logits"], [task], axis=-1),
         ]
         outputs.append(helper.make_tensor_value_info(task, TensorProto.FLOAT, ["N", len(items)]))
+    if embedding:
+        nodes.append(helper.make_node("Identity", ["centred"], [EMBEDDING.name]))
+        outputs.append(helper.make_tensor_value_info(EMBEDDING.name, TensorProto.FLOAT, ["N", N_MELS]))
     graph = helper.make_graph(
         nodes,
         "songid_test",
@@ -79,25 +96,31 @@ def make_artifact(
     onnx_labels: dict[str, list[dict[str, str]]] | None = None,
     frontend: dict[str, Any] | None = None,
     input_name: str = INPUT_NAME,
+    embedding: bool = False,
 ) -> Path:
     """Write ``repo/<name>/`` as the exporter does; returns the model folder.
 
     ``onnx_labels`` builds the graph for other labels than labels.json lists (a mismatch).
+    ``embedding`` adds an :data:`EMBEDDING` output and the ``signature.json`` that declares it.
     """
     labels = LABELS if labels is None else labels
     model_dir = repo / name
     (model_dir / str(version)).mkdir(parents=True)
     onnx.save(
-        build_onnx(onnx_labels or labels, input_name=input_name), str(model_dir / str(version) / "model.onnx")
+        build_onnx(onnx_labels or labels, input_name=input_name, embedding=embedding),
+        str(model_dir / str(version) / "model.onnx"),
     )
+    signature = Signature.for_heads(
+        {t: [Label(**x) for x in v] for t, v in labels.items()}, tensors=[EMBEDDING] if embedding else []
+    )
+    if embedding:
+        (model_dir / "signature.json").write_text(json.dumps(signature.document()), encoding="utf-8")
     (model_dir / "labels.json").write_text(json.dumps({"tasks": labels}), encoding="utf-8")
     (model_dir / "frontend.json").write_text(
         json.dumps(dict(FRONTEND_PARAMS) if frontend is None else frontend), encoding="utf-8"
     )
     (model_dir / "metrics.json").write_text(json.dumps({"artist": {"accuracy": 0.5}}), encoding="utf-8")
-    (model_dir / "config.pbtxt").write_text(
-        triton_config(name, {t: len(v) for t, v in labels.items()}), encoding="utf-8"
-    )
+    (model_dir / "config.pbtxt").write_text(triton_config(name, signature), encoding="utf-8")
     (model_dir / "README.md").write_text("# songid-test\n\nA tiny model for tests.\n", encoding="utf-8")
     return model_dir
 

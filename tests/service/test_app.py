@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 from frontend.audio import FRONTEND_PARAMS
 from service.app import create_app
 from service.cancellation import CancelToken
-from service.model import ModelLoadError, SongModel
+from service.model import ModelLoadError, OthersBusy, SongModel
 from tests.service.conftest import AppFactory, make_settings, upload
 from tests.service.samples import encode, make_artifact
 
@@ -29,7 +29,13 @@ class GatedModel(SongModel):
         self.gate = threading.Event()
         self.saw_cancel = threading.Event()
 
-    def predict(self, segments: np.ndarray, *, cancel: CancelToken | None = None) -> dict[str, np.ndarray]:
+    def predict(
+        self,
+        segments: np.ndarray,
+        *,
+        cancel: CancelToken | None = None,
+        others_busy: OthersBusy | None = None,
+    ) -> dict[str, np.ndarray]:
         if self.armed:
             self.entered.set()
             give_up = time.monotonic() + 20
@@ -38,7 +44,7 @@ class GatedModel(SongModel):
                     self.saw_cancel.set()
                     cancel.raise_if_cancelled()
                 time.sleep(0.005)
-        return super().predict(segments, cancel=cancel)
+        return super().predict(segments, cancel=cancel, others_busy=others_busy)
 
 
 @pytest.fixture
@@ -113,7 +119,7 @@ def test_concurrent_requests_within_the_limit_all_succeed(make_client: AppFactor
     gated.armed = True
     with ThreadPoolExecutor(2) as pool:
         futures = [pool.submit(upload, client, encode("wav", freq=f)) for f in (200.0, 900.0)]
-        assert wait_until(lambda: client.app.state.inference.limiter.in_use == 2)  # type: ignore[attr-defined]
+        assert wait_until(lambda: client.app.state.admission.limiter.in_use == 2)  # type: ignore[attr-defined]
         gated.gate.set()
         assert [f.result(timeout=30).status_code for f in futures] == [200, 200]
 
@@ -122,7 +128,7 @@ def test_timeout_is_504_and_the_work_is_cancelled(
     make_client: AppFactory, gated: GatedModel, wav_bytes: bytes
 ) -> None:
     client = make_client(model=gated, request_timeout_s=0.5, max_concurrent_requests=1)
-    limiter = client.app.state.inference.limiter  # type: ignore[attr-defined]
+    limiter = client.app.state.admission.limiter  # type: ignore[attr-defined]
     gated.armed = True
     started = time.perf_counter()
     response = upload(client, wav_bytes)

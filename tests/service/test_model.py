@@ -10,7 +10,7 @@ import pytest
 from frontend.audio import FRONTEND_PARAMS, INPUT_SHAPE
 from service.cancellation import CancelToken, Terminable, WorkCancelledError
 from service.errors import ModelNotReadyError
-from service.model import CPU, CUDA, ModelLoadError, SongModel, choose_providers, song_probabilities
+from service.model import CPU, CUDA, ModelLoadError, SongModel, choose_providers
 from tests.service.samples import ARTISTS, LABELS, LANGUAGES, make_artifact
 
 
@@ -74,16 +74,6 @@ def test_cancellation_terminates_a_running_onnx_call(loaded_model: SongModel) ->
     assert "terminate" in str(info.value.__cause__).lower()  # ONNX Runtime itself stopped
 
 
-def test_song_probabilities_are_the_renormalised_mean() -> None:
-    seg = np.array([[0.7, 0.2, 0.1], [0.1, 0.6, 0.3]], dtype=np.float32)
-    song = song_probabilities(seg)
-    np.testing.assert_allclose(song, [0.4, 0.4, 0.2])
-    assert song.sum() == pytest.approx(1.0, abs=1e-12)
-    skewed = song_probabilities(np.array([[0.5, 0.4, 0.0]], dtype=np.float32))  # sums to 0.9
-    assert skewed.sum() == pytest.approx(1.0, abs=1e-12)
-    assert song_probabilities(np.zeros((2, 4))).tolist() == [0.25] * 4
-
-
 def test_provider_choice() -> None:
     assert choose_providers("cpu", [CUDA, CPU]) == [CPU]
     assert choose_providers("auto", [CPU]) == [CPU]
@@ -124,7 +114,7 @@ def test_mismatched_front_end_names_the_file_and_parameter(tmp_path: Path) -> No
 def test_labels_that_do_not_match_the_graph(tmp_path: Path) -> None:
     fewer = {"artist": ARTISTS[:3], "language": LANGUAGES}
     make_artifact(tmp_path, labels=fewer, onnx_labels=LABELS)
-    with pytest.raises(ModelLoadError, match=r"output 'artist' has 4 classes but labels\.json lists 3"):
+    with pytest.raises(ModelLoadError, match=r"output 'artist' has shape \['N', 4\], expected \[N, 3\]"):
         SongModel(tmp_path).load()
 
 

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from service.admission import Limiter
 from service.errors import OverloadedError
-from service.inference import Limiter
 from tests.service.conftest import AppFactory, upload
 from tests.service.test_app import GatedModel, wait_until
 
@@ -90,7 +90,7 @@ def test_queued_requests_wait_for_a_slot_and_the_next_is_refused(
     make_client: AppFactory, gated: GatedModel, wav_bytes: bytes
 ) -> None:
     client = make_client(model=gated, max_concurrent_requests=1, max_queued_requests=1)
-    limiter = client.app.state.inference.limiter  # type: ignore[attr-defined]
+    limiter = client.app.state.admission.limiter  # type: ignore[attr-defined]
     gated.armed = True
     with ThreadPoolExecutor(2) as pool:
         running = pool.submit(upload, client, wav_bytes)
@@ -113,7 +113,7 @@ def test_waiting_counts_towards_the_request_timeout(
     make_client: AppFactory, gated: GatedModel, wav_bytes: bytes
 ) -> None:
     client = make_client(model=gated, max_concurrent_requests=1, max_queued_requests=1, request_timeout_s=0.5)
-    limiter = client.app.state.inference.limiter  # type: ignore[attr-defined]
+    limiter = client.app.state.admission.limiter  # type: ignore[attr-defined]
     gated.armed = True
     with ThreadPoolExecutor(1) as pool:
         running = pool.submit(upload, client, wav_bytes)

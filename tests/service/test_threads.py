@@ -70,8 +70,7 @@ def test_a_busy_service_gets_the_one_thread_session(model_repo: Path) -> None:
     model._shared_session = Spy()  # type: ignore[assignment]
     alone = model.predict(segments(4))
     assert calls == []
-    model.others_busy = lambda: True
-    busy = model.predict(segments(4))
+    busy = model.predict(segments(4), others_busy=lambda: True)
     assert len(calls) == 2  # one per batch of two
     for task in alone:
         np.testing.assert_array_equal(alone[task], busy[task])

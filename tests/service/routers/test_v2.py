@@ -90,7 +90,7 @@ def test_infer_answers_what_the_model_computes(
         got = np.asarray(output["data"], dtype=np.float32).reshape(output["shape"])
         np.testing.assert_array_equal(got, expected[output["name"]])  # float32 survives JSON exactly
         np.testing.assert_allclose(got.sum(axis=1), 1.0, atol=1e-5)
-    assert client.app.state.inference.limiter.in_use == 0  # the concurrency slot was given back
+    assert client.app.state.admission.limiter.in_use == 0  # the concurrency slot was given back
 
 
 def test_nested_data_requested_outputs_and_versioned_route(client: TestClient, mel: np.ndarray) -> None:

@@ -1,63 +1,34 @@
-"""The prediction pipeline (decode, log-mel, inference) off the event loop, with admission control.
+"""Admission: who may run a prediction now, who waits, and the one worker pool they run in.
 
-A :class:`Limiter` hands out at most ``max_concurrent_requests`` slots; up to
-``max_queued_requests`` more requests wait for one in arrival order, and the next is refused
-at once (503 with Retry-After). A waiting request has not read its upload yet. A slot is held
-from the start of the upload until the worker thread has finished with the audio, so
-work abandoned after a timeout still counts until it has actually stopped: the bound
-on CPU and memory holds even when clients give up. Abandoned work is told to stop
-through a :class:`CancelToken`, which also terminates a running ONNX Runtime call.
+A :class:`Limiter` hands out at most ``max_concurrent`` slots; up to ``max_queued`` more
+requests wait for one in arrival order, and the next is refused at once (503 with
+Retry-After). A slot is held until the worker thread has finished with the work, so work
+abandoned after a timeout still counts until it has actually stopped: the bound on CPU and
+memory holds even when clients give up. Abandoned work is told to stop through a
+:class:`~service.cancellation.CancelToken`, which also terminates a running ONNX Runtime call.
+``POST /predict`` and every ``/v2`` inference go through one :class:`Admission`, so they share
+slots, queue, pool and metrics. Nothing here knows what the work is.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextvars
-import io
 import logging
 import threading
 from collections import deque
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
-from time import perf_counter
-from typing import Any, BinaryIO
+from typing import Any, TypeVar
 
-import numpy as np
-import soundfile as sf
-
-from frontend.audio import AudioDecodeError, segment_times, segments_from_audio
 from service.cancellation import CancelToken
-from service.decode_budget import check_decode_budget
-from service.errors import (
-    ModelNotReadyError,
-    OverloadedError,
-    PayloadTooLargeError,
-    RequestTimeoutError,
-    UnsupportedMediaError,
-)
+from service.errors import ModelNotReadyError, OverloadedError, RequestTimeoutError
 from service.metrics import Metrics
-from service.model import SongModel, song_probabilities
 
 logger = logging.getLogger(__name__)
 
-WARM_UP_SECONDS = 3.5
-WARM_UP_RATE = 44_100  # not the model's rate, so warming up also runs the resampler
-
-
-@dataclass(frozen=True)
-class Analysis:
-    """What the model heard in one upload."""
-
-    duration_s: float
-    segment_probs: dict[str, np.ndarray]  # task -> (n_segments, n_labels)
-    song_probs: dict[str, np.ndarray]  # task -> (n_labels,), sums to 1
-    segment_times: list[tuple[float, float]]
-
-    @property
-    def n_segments(self) -> int:
-        return len(self.segment_times)
+T = TypeVar("T")
 
 
 class Slot:
@@ -213,24 +184,18 @@ async def deadline(seconds: float) -> AsyncIterator[None]:
         raise RequestTimeoutError(f"the request took longer than {seconds:g} s") from e
 
 
-class InferenceService:
-    """Runs uploads through the front end and the model in a bounded worker pool."""
+class Admission:
+    """Slots, a waiting line and one worker pool for every prediction route.
 
-    def __init__(
-        self,
-        model: SongModel,
-        metrics: Metrics,
-        *,
-        max_concurrent: int,
-        max_queued: int = 0,
-        retry_after_s: int,
-        max_duration_s: float,
-        max_decoded_bytes: int,
-    ) -> None:
-        self.model = model
+    Args:
+        max_concurrent: slots (and worker threads).
+        max_queued: requests that may wait for a slot; beyond that :class:`OverloadedError`.
+        retry_after_s: Retry-After sent with the 503.
+        metrics: slots in use, waiting requests and refusals are recorded here.
+    """
+
+    def __init__(self, *, max_concurrent: int, max_queued: int, retry_after_s: int, metrics: Metrics) -> None:
         self.metrics = metrics
-        self.max_duration_s = max_duration_s
-        self.max_decoded_bytes = max_decoded_bytes
         self.limiter = Limiter(
             max_concurrent,
             retry_after_s=retry_after_s,
@@ -239,47 +204,37 @@ class InferenceService:
             on_queue_change=metrics.predictions_queued.set,
         )
         self._max_workers = max_concurrent
-        if isinstance(model, SongModel):  # automatic threads: one each while others are handled
-            model.others_busy = lambda: self.limiter.in_use > 1
         self._executor: ThreadPoolExecutor | None = None
-        self._warmed = False
 
     @property
-    def ready(self) -> bool:
-        """Started, model loaded, and the whole pipeline run once (JIT compilation done)."""
-        return self._executor is not None and self._warmed and self.model.ready
+    def running(self) -> bool:
+        return self._executor is not None
+
+    def others_busy(self) -> bool:
+        """The model's thread policy: more than one slot in use (uploading, decoding or inferring)."""
+        return self.limiter.in_use > 1
 
     def start(self) -> None:
-        """Open the worker pool and warm up; the service is ready afterwards."""
+        """Open the worker pool."""
         if self._executor is None:
             self._executor = ThreadPoolExecutor(
                 max_workers=self._max_workers, thread_name_prefix="songid-infer"
             )
-        if not self._warmed:
-            self.warm_up()
-
-    def warm_up(self) -> None:
-        """Analyse a few seconds of synthetic audio so the first request is not slow."""
-        rng = np.random.default_rng(0)
-        noise = (0.01 * rng.standard_normal(int(WARM_UP_SECONDS * WARM_UP_RATE))).astype(np.float32)
-        buffer = io.BytesIO()
-        sf.write(buffer, noise, WARM_UP_RATE, format="WAV", subtype="PCM_16")
-        buffer.seek(0)
-        started = perf_counter()
-        self.analyse(buffer, CancelToken(), record=False)
-        self._warmed = True
-        logger.info("pipeline warmed up", extra={"fields": {"seconds": round(perf_counter() - started, 3)}})
 
     def shutdown(self) -> None:
-        """Stop accepting work; running analyses finish in the background."""
+        """Stop accepting work; running work finishes in the background."""
         executor, self._executor = self._executor, None
         if executor is not None:
             executor.shutdown(wait=False, cancel_futures=True)
 
     @asynccontextmanager
-    async def admit(self) -> AsyncIterator[Slot]:
-        """A concurrency slot for one prediction (after waiting in the queue, if any), or a 503."""
-        if not self.ready:
+    async def admit(self, *, ready: bool = True) -> AsyncIterator[Slot]:
+        """A slot for one prediction (after waiting in line, if any), or a 503.
+
+        Args:
+            ready: whether what the work needs (the model) can serve; ``False`` refuses with 503.
+        """
+        if not ready or not self.running:
             self.metrics.rejected.labels(reason="not_ready").inc()
             raise ModelNotReadyError("the model is not loaded yet")
         try:
@@ -293,44 +248,21 @@ class InferenceService:
             if not slot.handed_off:
                 slot.release()
 
-    async def run(self, source: BinaryIO, slot: Slot) -> Analysis:
-        """Analyse ``source`` in a worker thread; the slot is released when the thread is done."""
+    async def run(self, slot: Slot, work: Callable[[CancelToken], T]) -> T:
+        """``work(cancel)`` in a worker thread that owns ``slot`` until it returns.
+
+        When the awaiting request is cancelled (deadline, client gone) the work is told to
+        stop through its token, and the slot is released only once it has.
+        """
         executor = self._executor
         if executor is None:
             raise ModelNotReadyError("the service is not running")
         token = CancelToken()
         context = contextvars.copy_context()  # keeps the request id in the worker's log lines
-        future = executor.submit(context.run, self.analyse, source, token)
+        future: Future[T] = executor.submit(context.run, work, token)
         slot.hand_off(future)
         try:
             return await asyncio.wrap_future(future)
         except asyncio.CancelledError:
             token.cancel()
             raise
-
-    def analyse(self, source: BinaryIO, cancel: CancelToken, *, record: bool = True) -> Analysis:
-        """Decode, segment and classify; runs in a worker thread. ``record``: update metrics."""
-        started = perf_counter()
-        check_decode_budget(source, max_duration_s=self.max_duration_s, max_bytes=self.max_decoded_bytes)
-        try:
-            segments, duration_s = segments_from_audio(source, max_duration_s=self.max_duration_s)
-        except AudioDecodeError as e:
-            raise UnsupportedMediaError(f"cannot decode the file as audio: {e}") from e
-        except MemoryError as e:
-            raise PayloadTooLargeError("the decoded audio does not fit in memory") from e
-        if duration_s <= 0:
-            raise UnsupportedMediaError("the file holds no audio samples to analyse")
-        cancel.raise_if_cancelled()
-        decoded = perf_counter()
-        segment_probs = self.model.predict(segments, cancel=cancel)
-        finished = perf_counter()
-        if record:
-            self.metrics.observe_analysis(
-                decode_s=decoded - started, inference_s=finished - decoded, audio_s=duration_s
-            )
-        return Analysis(
-            duration_s=duration_s,
-            segment_probs=segment_probs,
-            song_probs={task: song_probabilities(p) for task, p in segment_probs.items()},
-            segment_times=segment_times(segments.shape[0]),
-        )

@@ -1,0 +1,53 @@
+"""The limits of one analysis, shared by the service and the batch tagger: one default and one bound each.
+
+:class:`service.settings.Settings` and :class:`service.batch.tagging.TagOptions` take their
+defaults and bounds from here, so ``songid-serve`` and ``songid-tag`` analyse a file alike.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Final
+
+MIB: Final = 1024 * 1024
+
+MAX_TOP_K: Final = 100  # labels returned per task; a task has at most a few hundred
+MIN_DECODED_BYTES: Final = 16 * MIB  # below this even a short stereo song would be refused
+MAX_BATCH_SIZE: Final = 1024  # a bigger ONNX Runtime batch only costs memory
+
+
+@dataclass(frozen=True, kw_only=True)
+class AnalysisLimits:
+    """What analysing one file may cost.
+
+    Raises:
+        ValueError: a value out of its bounds, naming the field and the value.
+    """
+
+    # 10 minutes: longer than nearly every song; decoding stops there, the rest is not analysed.
+    max_duration_s: float = 600.0
+    # Decoded float32 PCM (all channels, plus the 16 kHz copy) a file's header may promise:
+    # 10 minutes of 48 kHz 7.1 fits, hours of many-channel silence packed in a small FLAC do not.
+    max_decoded_bytes: int = 768 * MIB
+    # Segments per ONNX Runtime call: as fast as 32 on CPU, with far less memory (reports/perf.md).
+    batch_size: int = 8
+
+    def __post_init__(self) -> None:
+        if not self.max_duration_s > 0:
+            raise ValueError(f"max_duration_s must be > 0, got {self.max_duration_s}")
+        if self.max_decoded_bytes < MIN_DECODED_BYTES:
+            raise ValueError(
+                f"max_decoded_bytes must be at least {MIN_DECODED_BYTES}, got {self.max_decoded_bytes}"
+            )
+        if not 1 <= self.batch_size <= MAX_BATCH_SIZE:
+            raise ValueError(f"batch_size must be between 1 and {MAX_BATCH_SIZE}, got {self.batch_size}")
+
+
+DEFAULT_LIMITS: Final = AnalysisLimits()
+
+
+def check_top_k(top_k: int) -> int:
+    """``top_k`` when it is between 1 and :data:`MAX_TOP_K`; else :class:`ValueError` naming it."""
+    if not 1 <= top_k <= MAX_TOP_K:
+        raise ValueError(f"top_k must be between 1 and {MAX_TOP_K}, got {top_k}")
+    return top_k

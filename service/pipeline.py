@@ -1,0 +1,190 @@
+"""The serving pipeline, free of HTTP: audio in, a typed :class:`Analysis` out.
+
+decode budget -> decode and resample -> log-mel segments -> batched inference -> song
+averaging -> ranking. ``POST /predict``, ``/v2`` (network only, :meth:`Pipeline.infer`) and
+both ``songid-tag`` engines call this one object, so a tagged row holds exactly what the
+service answers. It runs in whatever thread calls it; admission (slots, queue, deadlines,
+the worker pool) is :mod:`service.admission`'s.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+from dataclasses import dataclass
+from time import perf_counter
+from typing import BinaryIO
+
+import numpy as np
+import soundfile as sf
+
+from frontend.audio import AudioDecodeError, segment_times, segments_from_audio
+from frontend.labels import Label
+from service.cancellation import CancelToken
+from service.decode_budget import check_decode_budget
+from service.errors import PayloadTooLargeError, UnsupportedMediaError
+from service.limits import AnalysisLimits
+from service.metrics import Metrics
+from service.model import OthersBusy, SongModel
+
+logger = logging.getLogger(__name__)
+
+WARM_UP_SECONDS = 3.5
+WARM_UP_RATE = 44_100  # not the model's rate, so warming up also runs the resampler
+
+
+def song_probabilities(segment_probs: np.ndarray) -> np.ndarray:
+    """Song-level distribution: the mean of the segment distributions, renormalised to sum to 1.
+
+    Args:
+        segment_probs: ``(n_segments, n_labels)`` probabilities.
+
+    Returns:
+        ``(n_labels,)`` float64 summing to 1 (uniform when the mean is not a distribution).
+    """
+    mean = np.asarray(segment_probs, dtype=np.float64).mean(axis=0)
+    total = mean.sum()
+    if not np.isfinite(total) or total <= 0:
+        return np.full(mean.shape, 1.0 / mean.shape[0])
+    return mean / total
+
+
+@dataclass(frozen=True)
+class Scored:
+    """One label and its probability in [0, 1]."""
+
+    label: Label
+    probability: float
+
+
+def ranked(probabilities: np.ndarray, labels: list[Label], top_k: int) -> list[Scored]:
+    """The ``top_k`` labels by probability, highest first (ties keep label order)."""
+    order = np.argsort(-probabilities, kind="stable")[:top_k]
+    return [Scored(labels[i], min(max(float(probabilities[i]), 0.0), 1.0)) for i in order]
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """What the model heard in one file.
+
+    Attributes:
+        duration_s: seconds of audio analysed (capped by ``max_duration_s``).
+        segment_times: ``(start_s, end_s)`` of each 3-second segment.
+        segment_probs: per task head, ``(n_segments, n_labels)`` probabilities.
+        song_probs: per task head, ``(n_labels,)`` song-level probabilities summing to 1.
+        segment_outputs: the network's other outputs, ``(n_segments, *shape)`` each.
+        labels: per task head, the labels in output order.
+    """
+
+    duration_s: float
+    segment_times: list[tuple[float, float]]
+    segment_probs: dict[str, np.ndarray]
+    song_probs: dict[str, np.ndarray]
+    segment_outputs: dict[str, np.ndarray]
+    labels: dict[str, list[Label]]
+
+    @property
+    def n_segments(self) -> int:
+        return len(self.segment_times)
+
+    def ranked(self, top_k: int) -> dict[str, list[Scored]]:
+        """Per task, the song's ``top_k`` labels."""
+        return {task: ranked(p, self.labels[task], top_k) for task, p in self.song_probs.items()}
+
+    def segment_ranked(self, index: int, top_k: int) -> dict[str, list[Scored]]:
+        """Per task, segment ``index``'s ``top_k`` labels."""
+        return {task: ranked(p[index], self.labels[task], top_k) for task, p in self.segment_probs.items()}
+
+
+class Pipeline:
+    """The model and the limits of one analysis; thread-safe (the model's session is).
+
+    Args:
+        model: a :class:`SongModel`, loaded before the first analysis.
+        limits: decoding and batching limits (:mod:`service.limits`).
+        metrics: where analysis times and audio seconds are recorded; ``None`` records nothing.
+        others_busy: the model's thread policy (see :meth:`SongModel.predict`); the service
+            passes its admission's, a batch worker none.
+    """
+
+    def __init__(
+        self,
+        model: SongModel,
+        limits: AnalysisLimits,
+        *,
+        metrics: Metrics | None = None,
+        others_busy: OthersBusy | None = None,
+    ) -> None:
+        self.model = model
+        self.limits = limits
+        self._metrics = metrics
+        self._others_busy = others_busy
+        self._warmed = False
+
+    @property
+    def ready(self) -> bool:
+        """Model loaded and the whole pipeline run once (first-call costs paid)."""
+        return self._warmed and self.model.ready
+
+    def warm_up(self) -> None:
+        """Analyse a few seconds of synthetic audio so the first request is not slow."""
+        rng = np.random.default_rng(0)
+        noise = (0.01 * rng.standard_normal(int(WARM_UP_SECONDS * WARM_UP_RATE))).astype(np.float32)
+        buffer = io.BytesIO()
+        sf.write(buffer, noise, WARM_UP_RATE, format="WAV", subtype="PCM_16")
+        buffer.seek(0)
+        started = perf_counter()
+        self._analyse(buffer, CancelToken(), record=False)
+        self._warmed = True
+        logger.info("pipeline warmed up", extra={"fields": {"seconds": round(perf_counter() - started, 3)}})
+
+    def analyse(self, source: BinaryIO, cancel: CancelToken | None = None) -> Analysis:
+        """Decode, segment, classify and average one file.
+
+        Args:
+            source: the encoded file (WAV, FLAC, Ogg, Opus, MP3), readable from the start.
+            cancel: checked between stages; a cancellation also ends a running inference.
+
+        Raises:
+            PayloadTooLargeError: the header promises more decoded audio than the limits allow.
+            UnsupportedMediaError: not decodable audio, or no samples.
+            service.cancellation.WorkCancelledError: ``cancel`` was cancelled.
+        """
+        return self._analyse(source, cancel or CancelToken(), record=True)
+
+    def infer(self, segments: np.ndarray, cancel: CancelToken | None = None) -> dict[str, np.ndarray]:
+        """The network alone: every output for ``(n, 187, 96, 1)`` log-mel segments."""
+        started = perf_counter()
+        outputs = self.model.predict(segments, cancel=cancel, others_busy=self._others_busy)
+        if self._metrics is not None:
+            self._metrics.inference_seconds.observe(perf_counter() - started)
+        return outputs
+
+    def _analyse(self, source: BinaryIO, cancel: CancelToken, *, record: bool) -> Analysis:
+        started = perf_counter()
+        limits = self.limits
+        check_decode_budget(source, max_duration_s=limits.max_duration_s, max_bytes=limits.max_decoded_bytes)
+        try:
+            segments, duration_s = segments_from_audio(source, max_duration_s=limits.max_duration_s)
+        except AudioDecodeError as e:
+            raise UnsupportedMediaError(f"cannot decode the file as audio: {e}") from e
+        except MemoryError as e:
+            raise PayloadTooLargeError("the decoded audio does not fit in memory") from e
+        if duration_s <= 0:
+            raise UnsupportedMediaError("the file holds no audio samples to analyse")
+        cancel.raise_if_cancelled()
+        decoded = perf_counter()
+        outputs = self.model.predict(segments, cancel=cancel, others_busy=self._others_busy)
+        if record and self._metrics is not None:
+            self._metrics.observe_analysis(
+                decode_s=decoded - started, inference_s=perf_counter() - decoded, audio_s=duration_s
+            )
+        heads = self.model.labels
+        return Analysis(
+            duration_s=duration_s,
+            segment_times=segment_times(segments.shape[0]),
+            segment_probs={task: outputs[task] for task in heads},
+            song_probs={task: song_probabilities(outputs[task]) for task in heads},
+            segment_outputs={name: out for name, out in outputs.items() if name not in heads},
+            labels=heads,
+        )
