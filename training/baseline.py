@@ -27,11 +27,9 @@ from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from frontend.audio import N_MELS, SEGMENT_FRAMES
-from training.compare import finished_file, write_json_atomic
 from training.dataset import LabelSpace, SongMels, evenly_spaced, label_space
 from training.evaluate import Predictor, evaluate_predictor, write_report
-from training.prepare import read_index
-from training.split import SPLITS, read_split
+from training.run_folder import RunFolder, songs_by_split
 
 N_MFCC = 20
 N_FEATURES = 2 * (N_MELS + N_MFCC)
@@ -145,18 +143,18 @@ def run_baseline(
 ) -> dict[str, Any]:
     """Fit the baseline on the train songs of ``split_file`` and evaluate it on the test songs.
 
-    Writes ``<run_dir>/eval/`` as :func:`training.evaluate.evaluate_run` does for a CNN, plus
-    ``<run_dir>/config.json``. Kept when ``<run_dir>/eval/metrics.json`` exists (resumable).
+    Writes the run folder's ``eval/`` as :func:`training.evaluate.evaluate_run` does for a CNN, plus
+    its ``config.json`` (the baseline's configuration). Kept when the run folder is finished
+    (``eval/metrics.json`` exists; resumable).
 
     Returns:
         ``{"split", "n_songs", "tasks": {task: {level: metrics}}, "train": {"wall_s", "cpu_s", ...}}``.
     """
-    done = finished_file(run_dir)
-    if done.is_file():
-        return dict(json.loads(done.read_text(encoding="utf-8")))
+    run = RunFolder(run_dir)
+    if run.is_finished:
+        return run.read_metrics()
     start, cpu_start = time.monotonic(), time.process_time()
-    assignment = read_split(split_file)
-    splits = {k: [s for s in read_index(cache_dir) if assignment.get(s.song_id) == k] for k in SPLITS}
+    splits = songs_by_split(cache_dir, split_file)
     if not splits["train"] or not splits["test"]:
         counts = {k: len(v) for k, v in splits.items()}
         raise ValueError(f"{split_file}: the baseline needs train and test songs, got {counts}")
@@ -166,11 +164,11 @@ def run_baseline(
     test = SongMels.load(cache_dir, splits["test"], space)
     task_metrics, probs = evaluate_predictor(model.predictor, test, space)
     run_dir.mkdir(parents=True, exist_ok=True)
-    (run_dir / "config.json").write_text(
+    run.config.write_text(
         json.dumps({**asdict(config), "seed": seed, "model": "logistic-regression"}, indent=2),
         encoding="utf-8",
     )
-    write_report(run_dir / "eval", task_metrics, probs, test, space)
+    write_report(run.eval_dir, task_metrics, probs, test, space)
     metrics = {
         "split": "test",
         "n_songs": len(splits["test"]),
@@ -181,5 +179,5 @@ def run_baseline(
             "n_train_songs": len(splits["train"]),
         },
     }
-    write_json_atomic(done, metrics)
+    run.write_metrics(metrics)
     return metrics

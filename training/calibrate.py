@@ -28,7 +28,8 @@ import tensorflow as tf
 
 from frontend.audio import SEGMENT_FRAMES
 from training.dataset import SongMels, evenly_spaced
-from training.model import TRUNK_CHANNELS
+from training.model import TRUNK_CHANNELS, load_model
+from training.run_folder import RunFolder
 
 CHUNK = 64  # segments per forward call: bounds memory (conv1's output is 2.3 MB per segment)
 
@@ -136,17 +137,13 @@ def calibrate_run(run_dir: Path, cache_dir: Path, *, segments: int) -> int:
     Returns:
         the number of segments the statistics were measured on.
     """
-    # imported here: training.train imports this module for its callback
-    from training.config import TrainConfig
-    from training.model import load_model
-    from training.train import CONFIG_FILE, MODEL_FILE, SPLIT_FILE, read_labels, songs_by_split
-
-    config = TrainConfig.load(run_dir / CONFIG_FILE)
-    train_songs = songs_by_split(cache_dir, run_dir / SPLIT_FILE)["train"]
-    x = calibration_segments(SongMels.load(cache_dir, train_songs, read_labels(run_dir)), segments)
-    model = load_model(run_dir / MODEL_FILE)
+    run = RunFolder(run_dir)
+    config = run.read_config()
+    train_songs = run.songs_by_split(cache_dir)["train"]
+    x = calibration_segments(SongMels.load(cache_dir, train_songs, run.read_labels()), segments)
+    model = load_model(run.model)
     recalibrate_batch_norm(model, x)
-    model.save(run_dir / MODEL_FILE)
+    model.save(run.model)
     config.bn_calibration_segments = len(x)
-    config.save(run_dir / CONFIG_FILE)
+    run.write_config(config)
     return len(x)

@@ -63,6 +63,10 @@ def _config(args: argparse.Namespace) -> TrainConfig:
     )
 
 
+# Every subcommand imports what it runs inside its function (lazy: heavy imports, TensorFlow above
+# all, stay out of ``songid --help`` and of the subcommands that do not need them).
+
+
 def cmd_prepare(args: argparse.Namespace) -> int:
     from training.catalog import load_catalog
     from training.prepare import prepare
@@ -109,10 +113,11 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
     from training.evaluate import evaluate_run, markdown_table
+    from training.run_folder import RunFolder
 
     metrics = evaluate_run(args.run, args.cache, split=args.split)
     print(markdown_table(metrics["tasks"]))
-    print(f"report written to {args.run / 'eval'}")
+    print(f"report written to {RunFolder(args.run).eval_dir}")
     return 0
 
 
@@ -131,7 +136,8 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
 
 def cmd_reproduce(args: argparse.Namespace) -> int:
-    from training.reproduce import Paths, reproduce
+    from training.reproduce import reproduce
+    from training.reproduce_plan import Paths
 
     paths = Paths(benchmarks=args.benchmarks, caches=args.caches, runs=args.runs, reports=args.reports)
     for name in args.names:

@@ -11,7 +11,6 @@ Results everywhere here are ``{row name: {run key: metrics}}``, where a run key 
 from __future__ import annotations
 
 import csv
-import json
 import logging
 import statistics
 import time
@@ -23,7 +22,9 @@ from typing import Any
 import numpy as np
 
 from training.config import TrainConfig
+from training.evaluate import evaluate_run
 from training.prepare import read_index
+from training.run_folder import RunFolder
 from training.split import split_songs, write_split
 
 log = logging.getLogger(__name__)
@@ -38,12 +39,6 @@ TABLE_COLUMNS = (
     ("song", "top1", "song top-1"),
     ("song", "macro_f1", "song macro-F1"),
 )
-METRICS_FILE = "metrics.json"  # <run>/eval/metrics.json marks a finished run
-
-
-def finished_file(run_dir: Path) -> Path:
-    """The metrics a run folder holds once its run (CNN or baseline) has finished."""
-    return run_dir / "eval" / METRICS_FILE
 
 
 @dataclass(frozen=True)
@@ -95,33 +90,26 @@ def run_variant(cache_dir: Path, split_file: Path, run_dir: Path, config: TrainC
         the evaluation metrics plus ``train``: epochs, segments/s, ``wall_s`` and ``cpu_s``
         (wall-clock and CPU seconds spent in this call, training and evaluation).
     """
-    done = finished_file(run_dir)
-    if done.is_file():
+    run = RunFolder(run_dir)
+    if run.is_finished:
         log.info("kept finished run %s", run_dir)
-        return dict(json.loads(done.read_text(encoding="utf-8")))
-    from training.evaluate import evaluate_run
-    from training.train import HISTORY_FILE, MODEL_FILE, train
+        return run.read_metrics()
+    # lazy: heavy import (TensorFlow), which the tables and reports of this module never need
+    from training.train import train
 
     start, cpu_start = time.monotonic(), time.process_time()
-    resumed = (run_dir / "backup").is_dir() or (run_dir / MODEL_FILE).is_file()
-    if not (run_dir / MODEL_FILE).is_file():
+    resumed = run.backup.is_dir() or run.is_trained
+    if not run.is_trained:
         train(cache_dir, split_file, run_dir, config)
     metrics = evaluate_run(run_dir, cache_dir)
     metrics["train"] = {
-        **_history_stats(run_dir / HISTORY_FILE),
+        **_history_stats(run.history),
         "wall_s": time.monotonic() - start,
         "cpu_s": time.process_time() - cpu_start,  # all threads; unaffected by other processes
         "resumed": resumed,
     }
-    write_json_atomic(done, metrics)
+    run.write_metrics(metrics)
     return metrics
-
-
-def write_json_atomic(path: Path, payload: dict[str, Any]) -> None:
-    """Write ``path`` so that it is never seen half-written (it marks a finished run)."""
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(json.dumps(payload, indent=2), encoding="utf-8")
-    tmp.replace(path)
 
 
 def compare(
@@ -228,7 +216,7 @@ def paired_table(results: Results, task: str, pairs: list[tuple[str, str]]) -> s
 
 def plot_table1(results: Results, task: str, out: Path, *, title: str) -> None:
     """Bar chart: song top-1 and segment AUC-ROC per row, mean with ± sd error bars (PNG)."""
-    import matplotlib
+    import matplotlib  # lazy: heavy import, for the chart only
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt

@@ -1,7 +1,7 @@
 """Evaluate a run on its test songs: segment level (as the paper) and song level.
 
-Writes ``<run>/eval/metrics.json``, ``metrics.md`` and PNG plots (ROC and PR curves,
-confusion matrices, training curves).
+Writes the run folder's ``eval/`` (:mod:`training.run_folder`): ``metrics.json``, ``metrics.md``
+and PNG plots (ROC and PR curves, confusion matrices, training curves).
 """
 
 from __future__ import annotations
@@ -17,6 +17,14 @@ from frontend.audio import SEGMENT_FRAMES
 from training.dataset import LabelSpace, SongMels, evenly_spaced
 from training.metrics import METRIC_NAMES, classification_metrics, song_level
 from training.plots import plot_confusion, plot_curves, plot_history
+from training.run_folder import (
+    METRICS_FILE,
+    METRICS_TABLE_FILE,
+    TRAINING_CURVES_FILE,
+    RunFolder,
+    confusion_file,
+    curves_file,
+)
 
 Predictor = Callable[[np.ndarray], dict[str, np.ndarray]]  # (n,187,96,1) -> {task: (n, C)}
 LEVELS = ("segment", "song")
@@ -74,8 +82,8 @@ def write_report(
     history_csv: Path | None = None,
 ) -> None:
     out_dir.mkdir(parents=True, exist_ok=True)
-    (out_dir / "metrics.json").write_text(json.dumps(metrics, indent=2), encoding="utf-8")
-    (out_dir / "metrics.md").write_text(markdown_table(metrics), encoding="utf-8")
+    (out_dir / METRICS_FILE).write_text(json.dumps(metrics, indent=2), encoding="utf-8")
+    (out_dir / METRICS_TABLE_FILE).write_text(markdown_table(metrics), encoding="utf-8")
     s, _ = evenly_spaced(mels, hop_frames=SEGMENT_FRAMES, per_song=None)
     for task, names in space.items():
         y_song = mels.labels[task]
@@ -83,33 +91,34 @@ def write_report(
             y_song[s],
             probs[task]["segment"],
             names,
-            out_dir / f"curves_{task}_segment.png",
+            out_dir / curves_file(task),
             title=f"{task}, segments",
         )
         plot_confusion(
             y_song,
             probs[task]["song"].argmax(1),
             names,
-            out_dir / f"confusion_{task}_song.png",
+            out_dir / confusion_file(task),
             title=f"{task}, songs",
         )
     if history_csv is not None and history_csv.is_file():
-        plot_history(history_csv, out_dir / "training_curves.png")
+        plot_history(history_csv, out_dir / TRAINING_CURVES_FILE)
 
 
 def evaluate_run(
     run_dir: Path, cache_dir: Path, *, split: str = "test", write: bool = True
 ) -> dict[str, Any]:
     """Evaluate the Keras model of ``run_dir`` on the songs of ``split``."""
+    # lazy: heavy import (TensorFlow), which the baseline's evaluation through this module never needs
     from training.model import load_model
-    from training.train import HISTORY_FILE, MODEL_FILE, SPLIT_FILE, read_labels, songs_by_split
 
-    space = read_labels(run_dir)
-    songs = songs_by_split(cache_dir, run_dir / SPLIT_FILE)[split]
+    run = RunFolder(run_dir)
+    space = run.read_labels()
+    songs = run.songs_by_split(cache_dir)[split]
     if not songs:
-        raise ValueError(f"{run_dir / SPLIT_FILE}: no {split} songs")
+        raise ValueError(f"{run.split}: no {split} songs")
     mels = SongMels.load(cache_dir, songs, space)
-    model = load_model(run_dir / MODEL_FILE)
+    model = load_model(run.model)
 
     def predict(x: np.ndarray) -> dict[str, np.ndarray]:
         out = model.predict_on_batch(x)
@@ -118,8 +127,6 @@ def evaluate_run(
     metrics, probs = evaluate_predictor(predict, mels, space)
     metrics = {"split": split, "n_songs": len(songs), "tasks": metrics}
     if write:
-        write_report(
-            run_dir / "eval", metrics["tasks"], probs, mels, space, history_csv=run_dir / HISTORY_FILE
-        )
-        (run_dir / "eval" / "metrics.json").write_text(json.dumps(metrics, indent=2), encoding="utf-8")
+        write_report(run.eval_dir, metrics["tasks"], probs, mels, space, history_csv=run.history)
+        run.metrics.write_text(json.dumps(metrics, indent=2), encoding="utf-8")
     return metrics

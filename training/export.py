@@ -19,6 +19,7 @@ from frontend import artifact as art
 from frontend.audio import FRONTEND_PARAMS, INPUT_SHAPE
 from training.card import model_card
 from training.onnx_graph import affine_to_batchnorm
+from training.run_folder import RunFolder
 
 OPSET = 17
 BATCH_DIM = "N"
@@ -42,7 +43,7 @@ def to_onnx(model: Any, tasks: list[str], *, rewrite: bool = True) -> Any:
     layout (:func:`training.onnx_graph.affine_to_batchnorm`; ``rewrite=False`` leaves tf2onnx's
     graph as it is, for comparison); the outputs are the same.
     """
-    import tensorflow as tf
+    import tensorflow as tf  # lazy: heavy import
     import tf2onnx
 
     spec = (tf.TensorSpec((None, *INPUT_SHAPE), tf.float32, name=art.INPUT_NAME),)
@@ -65,7 +66,7 @@ def to_onnx(model: Any, tasks: list[str], *, rewrite: bool = True) -> Any:
 
 def parity(model: Any, onnx_path: Path, tasks: list[str], *, batch: int = 8, seed: int = 0) -> float:
     """Max absolute difference between Keras and ONNX Runtime outputs on one random batch."""
-    import onnxruntime as ort
+    import onnxruntime as ort  # lazy: heavy import
 
     x = np.random.default_rng(seed).uniform(0, 5, size=(batch, *INPUT_SHAPE)).astype(np.float32)
     expected = model.predict_on_batch(x)
@@ -80,12 +81,12 @@ def export_run(run_dir: Path, models_dir: Path, *, name: str, version: int = 1) 
     Raises:
         RuntimeError: ONNX and Keras disagree by more than ``PARITY_TOLERANCE``.
     """
-    from training.model import load_model
-    from training.train import CONFIG_FILE, MODEL_FILE, read_labels
+    from training.model import load_model  # lazy: heavy import (TensorFlow)
 
-    labels = read_labels(run_dir)
+    run = RunFolder(run_dir)
+    labels = run.read_labels()
     tasks = list(labels)
-    model = load_model(run_dir / MODEL_FILE)
+    model = load_model(run.model)
     out = models_dir / name
     (out / str(version)).mkdir(parents=True, exist_ok=True)
     onnx_path = out / str(version) / art.ONNX_FILENAME
@@ -99,15 +100,14 @@ def export_run(run_dir: Path, models_dir: Path, *, name: str, version: int = 1) 
     }
     (out / art.LABELS_FILE).write_text(json.dumps(label_doc, indent=1, ensure_ascii=False), encoding="utf-8")
     (out / art.FRONTEND_FILE).write_text(json.dumps(FRONTEND_PARAMS, indent=1), encoding="utf-8")
-    shutil.copyfile(run_dir / CONFIG_FILE, out / art.TRAINING_CONFIG_FILE)
-    metrics_src = run_dir / "eval" / "metrics.json"
-    metrics = json.loads(metrics_src.read_text()) if metrics_src.is_file() else {}
+    shutil.copyfile(run.config, out / art.TRAINING_CONFIG_FILE)
+    metrics = run.read_metrics() if run.is_finished else {}
     metrics["export"] = {"onnx_opset": OPSET, "parity_max_abs_diff": max_diff, "params": model.count_params()}
     (out / art.METRICS_FILE).write_text(json.dumps(metrics, indent=2), encoding="utf-8")
     (out / art.TRITON_CONFIG_FILE).write_text(
         art.triton_config(name, {t: len(v) for t, v in labels.items()}), encoding="utf-8"
     )
-    config = json.loads((run_dir / CONFIG_FILE).read_text())
+    config = json.loads(run.config.read_text())
     (out / art.CARD_FILE).write_text(model_card(name, version, labels, config, metrics), encoding="utf-8")
     art.load_artifact(out, version=version)  # what we wrote must load
     return out

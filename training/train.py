@@ -1,8 +1,7 @@
 """Train the paper's network on the mel cache, one run folder per run.
 
-A run folder holds everything needed to evaluate and export it::
-
-    <run>/config.json  labels.json  split.json  model.keras  history.csv  tensorboard/
+A run folder holds everything needed to evaluate and export it; its layout is
+:mod:`training.run_folder`'s.
 
 Several workers: when ``TF_CONFIG`` names a cluster, every worker runs ``songid train`` with
 the same arguments and training uses ``tf.distribute.MultiWorkerMirroredStrategy``. The
@@ -15,7 +14,6 @@ interrupted multi-worker run needs the run folder on storage that every worker s
 
 from __future__ import annotations
 
-import json
 import logging
 import shutil
 import tempfile
@@ -30,20 +28,13 @@ import tensorflow as tf
 from frontend.audio import N_MELS, SEGMENT_FRAMES
 from training.calibrate import CalibrateBatchNorm, calibration_segments, recalibrate_batch_norm
 from training.config import TrainConfig
-from training.dataset import LabelSpace, SongMels, epoch_batches, evenly_spaced, label_space, steps_per_epoch
+from training.dataset import SongMels, epoch_batches, evenly_spaced, label_space, steps_per_epoch
 from training.distribute import Cluster, cluster_from_environment, shard_by_data
 from training.keep_best import KeepBest
 from training.model import build_model
-from training.prepare import read_index
-from training.split import read_split
+from training.run_folder import RunFolder, songs_by_split
 
 log = logging.getLogger(__name__)
-
-CONFIG_FILE = "config.json"
-LABELS_FILE = "labels.json"
-SPLIT_FILE = "split.json"
-MODEL_FILE = "model.keras"
-HISTORY_FILE = "history.csv"
 
 
 @dataclass(frozen=True)
@@ -52,16 +43,6 @@ class TrainResult:
     epochs_run: int
     best_val_loss: float
     segments_per_second: float
-
-
-def songs_by_split(cache_dir: Path, split_file: Path) -> dict[str, list]:
-    assignment = read_split(split_file)
-    songs = read_index(cache_dir)
-    return {k: [s for s in songs if assignment.get(s.song_id) == k] for k in ("train", "val", "test")}
-
-
-def read_labels(run_dir: Path) -> LabelSpace:
-    return {t: list(v) for t, v in json.loads((run_dir / LABELS_FILE).read_text()).items()}
 
 
 class _Throughput(keras.callbacks.Callback):
@@ -141,10 +122,10 @@ def _backup_dir(run_dir: Path, write_dir: Path) -> Path:
     its temporary folder, so an interrupted run resumes at the same epoch everywhere while
     only the chief writes into the run folder.
     """
-    shared = run_dir / "backup"
+    shared = RunFolder(run_dir).backup
     if write_dir == run_dir:
         return shared
-    own = write_dir / "backup"
+    own = RunFolder(write_dir).backup
     if shared.is_dir():
         shutil.copytree(shared, own)
     return own
@@ -214,10 +195,11 @@ def _train(
         batch_size=global_batch,
     )
     throughput = _Throughput(segments_per_epoch=steps * global_batch)
-    config.save(write_dir / CONFIG_FILE)
-    (write_dir / LABELS_FILE).write_text(json.dumps(space, indent=1, ensure_ascii=False), encoding="utf-8")
-    if split_file.resolve() != (write_dir / SPLIT_FILE).resolve():
-        shutil.copyfile(split_file, write_dir / SPLIT_FILE)
+    out = RunFolder(write_dir)
+    out.write_config(config)
+    out.write_labels(space)
+    if split_file.resolve() != out.split.resolve():
+        shutil.copyfile(split_file, out.split)
     calibration = (
         [CalibrateBatchNorm(calibration_segments(train_mels, config.bn_epoch_calibration_segments))]
         if config.bn_epoch_calibration_segments
@@ -241,13 +223,13 @@ def _train(
             # resumes an interrupted run
             keras.callbacks.BackupAndRestore(str(backup)),
             # a resumed run adds its epochs to those written before the interruption
-            keras.callbacks.CSVLogger(str(write_dir / HISTORY_FILE), append=resuming),
-            keras.callbacks.TensorBoard(log_dir=str(write_dir / "tensorboard"), profile_batch=0),
+            keras.callbacks.CSVLogger(str(out.history), append=resuming),
+            keras.callbacks.TensorBoard(log_dir=str(out.tensorboard), profile_batch=0),
         ],
     )
     if config.bn_calibration_segments:  # the kept weights, on more segments than each epoch's
         recalibrate_batch_norm(model, calibration_segments(train_mels, config.bn_calibration_segments))
-    model.save(write_dir / MODEL_FILE)
+    model.save(out.model)
     rates = throughput.rates[1:] or throughput.rates
     return TrainResult(
         run_dir=run_dir,

@@ -21,6 +21,7 @@ from training.baseline import (
 from training.catalog import Song
 from training.dataset import SongMels
 from training.evaluate import evaluate_predictor
+from training.run_folder import RunFolder, confusion_file
 from training.split import write_split
 
 
@@ -100,7 +101,9 @@ def test_run_baseline_writes_metrics_and_is_kept(tmp_path: Path) -> None:
     config = BaselineConfig(tasks=("artist",), segments_per_song=2)
     metrics = run_baseline(cache, tmp_path / "split.json", tmp_path / "run", config, seed=0)
     assert metrics["n_songs"] == 3 and metrics["tasks"]["artist"]["song"]["top1"] == 1.0
-    assert (tmp_path / "run" / "eval" / "confusion_artist_song.png").is_file()
-    assert json.loads((tmp_path / "run" / "config.json").read_text())["model"] == "logistic-regression"
+    run = RunFolder(tmp_path / "run")
+    assert (run.eval_dir / confusion_file("artist")).is_file()
+    assert json.loads(run.config.read_text())["model"] == "logistic-regression"
+    assert run.read_metrics() == metrics
     (cache / "index.csv").unlink()  # a finished run is read back, not refitted
     assert run_baseline(cache, tmp_path / "split.json", tmp_path / "run", config, seed=0) == metrics

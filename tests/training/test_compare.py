@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +9,7 @@ import pytest
 
 from training.compare import mean_sd, paired_table, run_variant, table1
 from training.config import TrainConfig
+from training.run_folder import RunFolder
 
 
 def fake_metrics(values: dict[str, float], *, auc: float | None = 0.8, n_songs: int = 18) -> dict[str, Any]:
@@ -69,8 +69,7 @@ def test_mean_sd() -> None:
 
 def test_finished_run_is_not_retrained(tmp_path: Path) -> None:
     run = tmp_path / "run"
-    (run / "eval").mkdir(parents=True)
     metrics = fake_metrics({"artist": 0.5})
-    (run / "eval" / "metrics.json").write_text(json.dumps(metrics))
+    RunFolder(run).write_metrics(metrics)
     # the cache and split do not exist: any attempt to train would fail
     assert run_variant(tmp_path / "no-cache", tmp_path / "no-split.json", run, TrainConfig()) == metrics

@@ -19,6 +19,7 @@ from frontend.artifact import load_artifact
 from frontend.audio import INPUT_SHAPE
 from tests.conftest import write_catalog
 from training.cli import main
+from training.run_folder import RunFolder
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 WORKERS = 2
@@ -90,11 +91,11 @@ def test_two_workers_train_and_the_chief_exports(prepared: Path) -> None:
 
     assert "trained 1 epochs" in output[0] and "trained 1 epochs" in output[1]
     assert "global batch 8 (4 per replica x 2 replicas)" in output[1]
-    assert {"config.json", "labels.json", "split.json", "model.keras", "history.csv"} <= {
-        p.name for p in run.iterdir()
-    }
-    assert len((run / "history.csv").read_text().strip().splitlines()) == 2  # header and one epoch
-    assert not (run / "backup").exists()  # the chief's backup is removed once training ends
+    folder = RunFolder(run)
+    written = (folder.config, folder.labels, folder.split, folder.model, folder.history)
+    assert all(path.is_file() for path in written)
+    assert len(folder.history.read_text().strip().splitlines()) == 2  # header and one epoch
+    assert not folder.backup.exists()  # the chief's backup is removed once training ends
     assert list(temps[1].iterdir()) == []  # the other worker's temporary folder is gone
 
     models = prepared / "models"

@@ -16,6 +16,7 @@ from tests.conftest import write_catalog
 from training.cli import main
 from training.model import load_model
 from training.prepare import FAILURES_FILE, read_index
+from training.run_folder import RunFolder, curves_file
 
 pytestmark = pytest.mark.slow
 
@@ -39,12 +40,13 @@ def test_prepare_skips_bad_files_and_resumes(workdir: Path, capsys: pytest.Captu
 
 
 def _bn_statistics(run: Path) -> list[np.ndarray]:
-    model = load_model(run / "model.keras")
+    model = load_model(RunFolder(run).model)
     return [w.numpy() for w in model.non_trainable_weights]
 
 
 def test_train_evaluate_export_parity(workdir: Path, capsys: pytest.CaptureFixture[str]) -> None:
     cache, run, models = workdir / "cache", workdir / "run", workdir / "models"
+    folder = RunFolder(run)
     assert main(["split", "--cache", str(cache), "--out", str(workdir / "split.json"), "--seed", "0"]) == 0
     assert (
         main(
@@ -64,28 +66,31 @@ def test_train_evaluate_export_parity(workdir: Path, capsys: pytest.CaptureFixtu
         )
         == 0
     )
-    assert {"config.json", "labels.json", "split.json", "model.keras", "history.csv"} <= {
-        p.name for p in run.iterdir()
-    }
+    written = (folder.config, folder.labels, folder.split, folder.model, folder.history)
+    assert all(path.is_file() for path in written)
+    assert list(json.loads(folder.labels.read_text(encoding="utf-8"))) == ["tasks"]  # the shared schema
+    labels = folder.read_labels()
+    assert list(labels) == ["artist", "language"] and labels["language"] == ["en", "fr"]
     # bad calibration requests are refused by name and leave the run as it was
-    saved = {name: (run / name).read_bytes() for name in ("model.keras", "config.json")}
+    saved = {path: path.read_bytes() for path in (folder.model, folder.config)}
     assert main(["calibrate", "--cache", str(cache), "--run", str(run), "--segments", "0"]) == 2
     assert "n=0" in capsys.readouterr().err
     assert main(["calibrate", "--cache", str(cache), "--run", str(workdir / "no-run")]) == 2
     assert "no-run" in capsys.readouterr().err
-    assert {name: (run / name).read_bytes() for name in saved} == saved
+    assert {path: path.read_bytes() for path in saved} == saved
     # the kept weights carry BatchNorm statistics measured at inference: calibrating again changes nothing
     stats = _bn_statistics(run)
     assert main(["calibrate", "--cache", str(cache), "--run", str(run)]) == 0
     for before, after in zip(stats, _bn_statistics(run), strict=True):
         np.testing.assert_allclose(before, after, rtol=1e-4, atol=1e-6)
     n_train = json.loads((workdir / "split.json").read_text())["counts"]["train"]
-    recorded = json.loads((run / "config.json").read_text())["bn_calibration_segments"]
+    recorded = folder.read_config().bn_calibration_segments
     assert recorded == 2 * n_train  # every segment of the 7-second training songs (2 each)
     assert main(["evaluate", "--cache", str(cache), "--run", str(run)]) == 0
-    metrics = json.loads((run / "eval" / "metrics.json").read_text())
+    assert folder.is_finished
+    metrics = folder.read_metrics()
     assert metrics["tasks"]["language"]["song"]["n"] == metrics["n_songs"] > 0
-    assert (run / "eval" / "curves_artist_segment.png").stat().st_size > 1000
+    assert (folder.eval_dir / curves_file("artist")).stat().st_size > 1000
     assert main(["export", "--run", str(run), "--models", str(models), "--name", "tiny"]) == 0
 
     artifact = load_artifact(models / "tiny")
@@ -93,7 +98,7 @@ def test_train_evaluate_export_parity(workdir: Path, capsys: pytest.CaptureFixtu
     assert [label.name for label in artifact.labels["language"]] == ["English", "French"]
     assert json.loads((models / "tiny" / "metrics.json").read_text())["export"]["parity_max_abs_diff"] <= 1e-4
 
-    model = load_model(run / "model.keras")
+    model = load_model(folder.model)
     segments, _ = segments_from_audio(workdir / "data" / "fr" / "bo-fr" / "s1.flac")
     batch = np.concatenate([segments, segments[:1] + 0.5])  # several rows: the batch axis is dynamic
     session = ort.InferenceSession(str(artifact.onnx_path), providers=["CPUExecutionProvider"])

@@ -11,13 +11,14 @@ from tests.conftest import write_catalog
 from training import train as train_module
 from training.cli import main
 from training.config import TrainConfig
-from training.train import HISTORY_FILE, MODEL_FILE, train
+from training.run_folder import RunFolder
+from training.train import train
 
 pytestmark = pytest.mark.slow
 
 
 def _history(run: Path, column: str) -> list[float]:
-    with (run / HISTORY_FILE).open(newline="") as f:
+    with RunFolder(run).history.open(newline="") as f:
         return [float(row[column]) for row in csv.DictReader(f)]
 
 
@@ -50,7 +51,8 @@ def test_an_interrupted_run_resumes_and_keeps_the_history_of_every_epoch(
         patch.setattr(train_module._Throughput, "on_epoch_end", interrupt_in_the_second_epoch)
         with pytest.raises(KeyboardInterrupt):
             train(cache, split, run, config)
-    assert (run / "backup").is_dir() and not (run / MODEL_FILE).exists()
+    folder = RunFolder(run)
+    assert folder.backup.is_dir() and not folder.model.exists()
     assert _history(run, "epoch") == [0]
 
     result = train(cache, split, run, config)
@@ -58,4 +60,4 @@ def test_an_interrupted_run_resumes_and_keeps_the_history_of_every_epoch(
     assert _history(run, "epoch") == [0, 1, 2]
     # chosen among all three epochs
     assert result.best_val_loss == pytest.approx(min(_history(run, "val_loss")))
-    assert (run / MODEL_FILE).is_file() and not (run / "backup").exists()
+    assert folder.is_trained and not folder.backup.exists()

@@ -177,17 +177,17 @@ def test_an_exported_model_has_a_config_that_matches_its_onnx(tmp_path: Path) ->
     from training.config import TrainConfig
     from training.export import export_run
     from training.model import build_model
-    from training.train import CONFIG_FILE, LABELS_FILE, MODEL_FILE
+    from training.run_folder import RunFolder
 
     labels = {"artist": ["ann", "bo", "cy", "di", "ed"], "language": ["en", "fr", "hi"]}
-    run = tmp_path / "run"
-    run.mkdir()
+    run = RunFolder(tmp_path / "run")
+    run.path.mkdir()
     keras.utils.set_random_seed(0)
-    build_model({task: len(names) for task, names in labels.items()}).save(run / MODEL_FILE)
-    TrainConfig().save(run / CONFIG_FILE)
-    (run / LABELS_FILE).write_text(json.dumps(labels), encoding="utf-8")
+    build_model({task: len(names) for task, names in labels.items()}).save(run.model)
+    run.write_config(TrainConfig())
+    run.write_labels(labels)
 
-    model_dir = export_run(run, tmp_path / "models", name="songid-triton", version=3)
+    model_dir = export_run(run.path, tmp_path / "models", name="songid-triton", version=3)
     config = check_config_matches_onnx(model_dir, version=3)
     assert [t["dims"] for t in config["output"]] == [[5], [3]]
     assert config["input"][0]["dims"] == [187, 96, 1]
