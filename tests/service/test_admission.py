@@ -12,7 +12,7 @@ from functools import partial
 import pytest
 
 from service.admission import Admission, Limiter, Slot, deadline
-from service.cancellation import CancelToken, WorkCancelledError
+from service.cancellation import CancelToken
 from service.errors import ModelNotReadyError, OverloadedError, RequestTimeoutError
 from service.limits import AnalysisLimits
 from service.metrics import Metrics
@@ -145,7 +145,6 @@ def test_abandoned_work_is_cancelled_and_keeps_its_slot_until_it_stops() -> None
         assert admission.limiter.in_use == 0
     finally:
         admission.shutdown()
-    assert WorkCancelledError  # the work's own error is swallowed with the abandoned request
 
 
 def test_others_busy_counts_the_slots_in_use() -> None:
