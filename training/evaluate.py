@@ -1,12 +1,12 @@
 """Evaluate a run on its test songs: segment level (as the paper) and song level.
 
-Writes the run folder's ``eval/`` (:mod:`training.run_folder`): ``metrics.json``, ``metrics.md``
-and PNG plots (ROC and PR curves, confusion matrices, training curves).
+Writes the run folder's ``eval/`` (:mod:`training.run_folder`): ``metrics.md`` and PNG plots
+(ROC and PR curves, confusion matrices, training curves), then ``metrics.json``, which marks the
+run finished, so an evaluation interrupted while plotting leaves the run unfinished.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -18,7 +18,6 @@ from training.dataset import LabelSpace, SongMels, evenly_spaced
 from training.metrics import METRIC_NAMES, classification_metrics, song_level
 from training.plots import plot_confusion, plot_curves, plot_history
 from training.run_folder import (
-    METRICS_FILE,
     METRICS_TABLE_FILE,
     TRAINING_CURVES_FILE,
     RunFolder,
@@ -81,8 +80,12 @@ def write_report(
     *,
     history_csv: Path | None = None,
 ) -> None:
+    """The table and plots of an evaluation in ``out_dir`` (a run folder's ``eval/``).
+
+    Not ``metrics.json``: it marks a finished run, so the caller writes it last
+    (:meth:`training.run_folder.RunFolder.write_metrics`).
+    """
     out_dir.mkdir(parents=True, exist_ok=True)
-    (out_dir / METRICS_FILE).write_text(json.dumps(metrics, indent=2), encoding="utf-8")
     (out_dir / METRICS_TABLE_FILE).write_text(markdown_table(metrics), encoding="utf-8")
     s, _ = evenly_spaced(mels, hop_frames=SEGMENT_FRAMES, per_song=None)
     for task, names in space.items():
@@ -128,5 +131,5 @@ def evaluate_run(
     metrics = {"split": split, "n_songs": len(songs), "tasks": metrics}
     if write:
         write_report(run.eval_dir, metrics["tasks"], probs, mels, space, history_csv=run.history)
-        run.metrics.write_text(json.dumps(metrics, indent=2), encoding="utf-8")
+        run.write_metrics(metrics)
     return metrics

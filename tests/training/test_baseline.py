@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from frontend.audio import N_MELS, SEGMENT_FRAMES
+from training import evaluate as evaluate_module
 from training.baseline import (
     N_FEATURES,
     N_MFCC,
@@ -86,7 +87,8 @@ def test_config_errors_name_the_value() -> None:
         BaselineConfig(segments_per_song=0)
 
 
-def test_run_baseline_writes_metrics_and_is_kept(tmp_path: Path) -> None:
+def _cache_and_split(tmp_path: Path) -> tuple[Path, Path]:
+    """A mel cache of 3 train and 3 test songs, 3 artists, and its split file."""
     cache = tmp_path / "cache"
     (cache / "mels").mkdir(parents=True)
     rows, assignment = ["song_id,path,group,n_frames,artist,language"], {}
@@ -98,12 +100,36 @@ def test_run_baseline_writes_metrics_and_is_kept(tmp_path: Path) -> None:
             assignment[song.song_id] = split
     (cache / "index.csv").write_text("\n".join(rows) + "\n")
     write_split(tmp_path / "split.json", assignment)
+    return cache, tmp_path / "split.json"
+
+
+def test_run_baseline_writes_metrics_and_is_kept(tmp_path: Path) -> None:
+    cache, split = _cache_and_split(tmp_path)
     config = BaselineConfig(tasks=("artist",), segments_per_song=2)
-    metrics = run_baseline(cache, tmp_path / "split.json", tmp_path / "run", config, seed=0)
+    metrics = run_baseline(cache, split, tmp_path / "run", config, seed=0)
     assert metrics["n_songs"] == 3 and metrics["tasks"]["artist"]["song"]["top1"] == 1.0
     run = RunFolder(tmp_path / "run")
     assert (run.eval_dir / confusion_file("artist")).is_file()
     assert json.loads(run.config.read_text())["model"] == "logistic-regression"
     assert run.read_metrics() == metrics
     (cache / "index.csv").unlink()  # a finished run is read back, not refitted
-    assert run_baseline(cache, tmp_path / "split.json", tmp_path / "run", config, seed=0) == metrics
+    assert run_baseline(cache, split, tmp_path / "run", config, seed=0) == metrics
+
+
+def test_a_run_interrupted_while_plotting_is_not_finished(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cache, split = _cache_and_split(tmp_path)
+    config = BaselineConfig(tasks=("artist",), segments_per_song=2)
+
+    def interrupted(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    with monkeypatch.context() as patch:
+        patch.setattr(evaluate_module, "plot_confusion", interrupted)
+        with pytest.raises(KeyboardInterrupt):
+            run_baseline(cache, split, tmp_path / "run", config, seed=0)
+    run = RunFolder(tmp_path / "run")
+    assert not run.is_finished  # metrics.json is written last: the next attempt runs it again
+    metrics = run_baseline(cache, split, tmp_path / "run", config, seed=0)
+    assert run.is_finished and run.read_metrics() == metrics and metrics["n_songs"] == 3
