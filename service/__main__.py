@@ -7,12 +7,12 @@ import logging
 import sys
 from collections.abc import Sequence
 
-import uvicorn
 from pydantic import ValidationError
 
 from service.app import create_app, load_model
 from service.logging import configure_logging
 from service.model import ModelLoadError, SongModel
+from service.server import serve
 from service.settings import Settings
 
 logger = logging.getLogger("service")
@@ -55,14 +55,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     app = create_app(settings, model=model)
     logger.info("starting server", extra={"fields": {"host": settings.host, "port": settings.port}})
-    uvicorn.run(
+    serve(
         app,
         host=settings.host,
         port=settings.port,
-        log_config=None,
-        access_log=False,
-        server_header=False,
-        timeout_graceful_shutdown=int(settings.request_timeout_s) + 1,
+        header_timeout_s=settings.header_timeout_s,
+        max_connections=settings.max_connections,
+        keep_alive_s=settings.keep_alive_s,
+        graceful_shutdown_s=int(settings.request_timeout_s) + 1,
     )
     return 0
 

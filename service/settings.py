@@ -56,6 +56,21 @@ class Settings(BaseSettings):
     host: str = Field(default="127.0.0.1", description="Interface to bind; the container image sets 0.0.0.0.")
     port: int = Field(default=8000, ge=1, le=65535, description="TCP port to listen on.")
     docs_enabled: bool = Field(default=True, description="Serve /docs and /openapi.json.")
+    header_timeout_s: float = Field(
+        default=10.0,
+        gt=0,
+        description="Seconds a connection has to send a complete request head (after opening, or after "
+        "its previous response); then 408 and closed.",
+    )
+    keep_alive_s: int = Field(
+        default=5, ge=1, description="Seconds an idle keep-alive connection stays open between requests."
+    )
+    max_connections: int = Field(
+        default=0,
+        ge=0,
+        description="Open connections at most; at the cap the one waiting longest for its request head is "
+        "closed. 0: as many as the open-file limit allows, less a reserve.",
+    )
 
     # Limits
     max_upload_bytes: int = Field(
@@ -73,6 +88,18 @@ class Settings(BaseSettings):
     )
     request_timeout_s: float = Field(
         default=60.0, gt=0, description="Whole /predict request (upload and analysis); then 504."
+    )
+    upload_idle_timeout_s: float = Field(
+        default=10.0,
+        gt=0,
+        description="Seconds a request body may pause between two chunks; then 408. After this long, "
+        "the body must also have come at SONGID_UPLOAD_MIN_BYTES_PER_S on average.",
+    )
+    upload_min_bytes_per_s: int = Field(
+        default=1024,
+        ge=0,
+        description="Slowest average rate a request body may arrive at (after SONGID_UPLOAD_IDLE_TIMEOUT_S); "
+        "then 408. 0: no minimum.",
     )
     max_concurrent_requests: int = Field(
         default=2, ge=1, description="Predictions in flight; beyond that 503 with Retry-After."
