@@ -1,10 +1,14 @@
-# syntax=docker/dockerfile:1
 # songid prediction service: ONNX Runtime behind a REST API; no TensorFlow, no model inside.
 #
 #   docker build -t songid:cpu .
-#   docker run --rm -p 8000:8000 -v "$PWD/models:/app/models:ro" songid:cpu
+#   docker run --rm -p 127.0.0.1:8000:8000 -v "$PWD/models:/app/models:ro" songid:cpu
 #
-# CUDA build: --build-arg ONNXRUNTIME_PACKAGE="onnxruntime-gpu[cuda,cudnn]" (see docker-compose.yml).
+# Build arguments, all optional (docs/service.md, "Building the image"):
+#   PYTHON_IMAGE         base image of both stages: any Debian-based image with python3 (3.11 or
+#                        newer) and its venv module, e.g. a local copy where no registry is reachable
+#   ONNXRUNTIME_PACKAGE  another ONNX Runtime build, e.g. "onnxruntime-gpu[cuda,cudnn]" (docker-compose.yml)
+#   EXTRA_CA_CERTS       PEM text of CA certificates pip must also trust, for a TLS-intercepting proxy
+#                        between the build and the package index; used by the build stage only
 
 ARG PYTHON_IMAGE=python:3.11-slim-bookworm
 
@@ -12,45 +16,60 @@ FROM ${PYTHON_IMAGE} AS build
 ENV PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PYTHONDONTWRITEBYTECODE=1
-RUN python -m venv /opt/venv
+RUN python3 -m venv /opt/venv
 ENV PATH=/opt/venv/bin:$PATH
 WORKDIR /src
 COPY pyproject.toml README.md ./
 COPY frontend/ frontend/
 COPY service/ service/
-# The package with only the service's extra; optionally swap in another ONNX Runtime build.
-# The replacement is a requirement spec chosen (and pinned) by whoever builds, hence DL3013.
 ARG ONNXRUNTIME_PACKAGE=onnxruntime
+ARG EXTRA_CA_CERTS=""
+# The package with only the service's extra (numpy, soundfile, soxr, ONNX Runtime, the web
+# stack; no librosa, scipy or TensorFlow); optionally another ONNX Runtime build. The
+# replacement is a requirement spec chosen (and pinned) by whoever builds, hence DL3013.
+# pip, setuptools and the installed packages' own test suites (numpy's, pyarrow's) leave the
+# venv afterwards: nothing installs or runs them at run time.
 # hadolint ignore=DL3013
-RUN pip install --no-cache-dir ".[serve]" \
+RUN if [ -n "${EXTRA_CA_CERTS}" ]; then \
+         export PIP_CERT=/tmp/ca-bundle.pem \
+         && python -c "from pip._vendor import certifi; print(certifi.contents())" > "${PIP_CERT}" \
+         && printf '%s\n' "${EXTRA_CA_CERTS}" >> "${PIP_CERT}"; \
+       fi \
+    && pip install --no-cache-dir ".[serve]" \
     && if [ "${ONNXRUNTIME_PACKAGE}" != "onnxruntime" ]; then \
          pip uninstall --yes onnxruntime \
          && pip install --no-cache-dir "${ONNXRUNTIME_PACKAGE}"; \
-       fi
+       fi \
+    && pip uninstall --yes setuptools pip \
+    && find /opt/venv/lib -depth -type d -name tests -exec rm -rf {} + \
+    && rm -f /tmp/ca-bundle.pem
 
 FROM ${PYTHON_IMAGE} AS runtime
 LABEL org.opencontainers.image.title="songid" \
       org.opencontainers.image.description="Who performs a song, and in which language: REST prediction service"
+# HOME is the service user's own writable folder (libraries that keep a cache there do not
+# warn); ONNX Runtime's usage telemetry is off: the service makes no outbound connections.
 ENV PATH=/opt/venv/bin:$PATH \
     PYTHONUNBUFFERED=1 \
     PYTHONDONTWRITEBYTECODE=1 \
-    NUMBA_CACHE_DIR=/opt/numba-cache \
+    HOME=/home/songid \
+    ORT_DISABLE_TELEMETRY=1 \
     SONGID_HOST=0.0.0.0 \
     SONGID_PORT=8000 \
     SONGID_MODEL_DIR=/app/models
 RUN groupadd --system --gid 10001 songid \
-    && useradd --system --uid 10001 --gid songid --home-dir /app --no-create-home songid \
-    && mkdir -p /app/models "${NUMBA_CACHE_DIR}"
+    && useradd --system --uid 10001 --gid songid --home-dir /home/songid --no-create-home \
+         --shell /usr/sbin/nologin songid \
+    && mkdir -p /app/models /home/songid \
+    && chown songid:songid /home/songid \
+    && chmod 0700 /home/songid
 COPY --from=build /opt/venv /opt/venv
-# Compile librosa's numba kernels now, into the image, so startup does not pay for it.
-RUN python -c "import numpy as np; from frontend.audio import SEGMENT_SAMPLES, log_mel; \
-log_mel(np.zeros(SEGMENT_SAMPLES, dtype=np.float32))" \
-    && chown -R songid:songid "${NUMBA_CACHE_DIR}"
 WORKDIR /app
 USER 10001:10001
 EXPOSE 8000
-# Liveness only; /readyz says whether the model is loaded.
-HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
+# Liveness only; /readyz says whether the model is loaded. The service is ready about two
+# seconds after start: a short interval makes it healthy (and Compose's proxy start) soon after.
+HEALTHCHECK --interval=5s --timeout=5s --start-period=60s --retries=3 \
     CMD ["python", "-m", "service.healthcheck"]
 # The model is mounted read-only at /app/models; API keys come from the environment at run time.
 CMD ["songid-serve"]

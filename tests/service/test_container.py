@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import ast
 import re
 import shutil
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -30,16 +32,112 @@ def test_dockerfile_lints_clean() -> None:
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+# What the serving install must not pull in: the training stack and librosa's (about 400 MB),
+# as distributions and as the modules they provide.
+NOT_SERVED = {
+    "librosa",
+    "scipy",
+    "numba",
+    "llvmlite",
+    "scikit-learn",
+    "tensorflow",
+    "tensorflow-cpu",
+    "keras",
+}
+NOT_SERVED_MODULES = {"librosa", "scipy", "numba", "llvmlite", "sklearn", "tensorflow", "keras"}
+SECONDS = {"s": 1, "m": 60}
+
+
+def seconds(duration: str) -> int:
+    """``"5s"`` or ``"1m"`` (the forms the container files use) in seconds."""
+    match = re.fullmatch(r"(\d+)([sm])", duration)
+    assert match, duration
+    return int(match.group(1)) * SECONDS[match.group(2)]
+
+
+def dockerfile() -> str:
+    return (REPO_ROOT / "Dockerfile").read_text()
+
+
 def test_dockerfile_runs_the_service_unprivileged_with_a_healthcheck() -> None:
-    text = (REPO_ROOT / "Dockerfile").read_text()
+    text = dockerfile()
     assert re.search(r"^FROM python:3\.11-slim|^ARG PYTHON_IMAGE=python:3\.11-slim", text, re.M)
     assert '".[serve]"' in text and "[train]" not in text
     assert re.search(r"^USER (?!0\b|root)", text, re.M)
     assert "HEALTHCHECK" in text and "service.healthcheck" in text
     assert 'CMD ["songid-serve"]' in text
-    assert "NUMBA_CACHE_DIR" in text and "log_mel" in text
     assert "SONGID_HOST=0.0.0.0" in text
     assert "API_KEYS" not in text  # no secrets baked in
+
+
+def test_dockerfile_has_no_numba_step_left() -> None:
+    """The front end is numpy alone: nothing to compile at build time, no numba cache."""
+    text = dockerfile()
+    for dead in ("NUMBA", "numba", "log_mel"):
+        assert dead not in text
+
+
+def test_dockerfile_builds_from_any_debian_python_without_a_registry() -> None:
+    text = dockerfile()
+    # BuildKit fetches a `# syntax=` frontend image from a registry: none, so offline builds work.
+    assert not re.search(r"^#\s*syntax=", text, re.M)
+    assert re.search(r"^FROM \$\{PYTHON_IMAGE\} AS build$", text, re.M)
+    assert re.search(r"^FROM \$\{PYTHON_IMAGE\} AS runtime$", text, re.M)
+    # Debian's python3 packages have no `python` before the venv exists.
+    assert "RUN python3 -m venv /opt/venv" in text
+    # Extra CA certificates for the build's pip, empty (unused) by default.
+    assert re.search(r'^ARG EXTRA_CA_CERTS=""$', text, re.M)
+    assert "PIP_CERT" in text
+
+
+def test_dockerfile_gives_the_service_user_a_writable_home_outside_the_model_mount() -> None:
+    text = dockerfile()
+    home = re.search(r"^\s+HOME=(\S+)", text, re.M)
+    assert home, "the runtime stage sets HOME"
+    assert not home.group(1).startswith("/app")  # /app holds the read-only model mount
+    assert f"--home-dir {home.group(1)}" in text
+    assert f"chown songid:songid {home.group(1)}" in text
+    assert "ORT_DISABLE_TELEMETRY=1" in text  # no outbound connections, nothing persisted
+
+
+def test_dockerfile_healthcheck_reports_healthy_within_seconds_of_readiness() -> None:
+    match = re.search(r"^HEALTHCHECK (.*?)\\?$", dockerfile(), re.M)
+    assert match
+    options = dict(re.findall(r"--([a-z-]+)=(\S+)", match.group(1)))
+    assert seconds(options["interval"]) <= 5
+    assert seconds(options["start-period"]) >= 30  # a slow (CUDA) start is not counted as failing
+
+
+def project() -> dict[str, Any]:
+    return tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["project"]
+
+
+def requirement_names(requirements: list[str]) -> set[str]:
+    return {re.split(r"[\s\[<>=!~;]", req, maxsplit=1)[0].lower() for req in requirements}
+
+
+def test_serving_install_pulls_no_librosa_and_no_training_stack() -> None:
+    meta = project()
+    served = requirement_names(meta["dependencies"] + meta["optional-dependencies"]["serve"])
+    assert not served & NOT_SERVED
+    assert "librosa" in requirement_names(meta["optional-dependencies"]["dev"])  # tests and benchmarks
+
+
+def top_level_imports(folder: Path) -> set[str]:
+    names: set[str] = set()
+    for path in folder.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+            if isinstance(node, ast.Import):
+                names.update(alias.name.split(".")[0] for alias in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                names.add(node.module.split(".")[0])
+    return names
+
+
+@pytest.mark.parametrize("package", ["frontend", "service"])
+def test_served_packages_import_nothing_the_serving_install_leaves_out(package: str) -> None:
+    imported = top_level_imports(REPO_ROOT / package)
+    assert not imported & NOT_SERVED_MODULES
 
 
 def test_dockerignore_keeps_models_data_and_environments_out() -> None:
@@ -59,6 +157,14 @@ def test_compose_service(compose: dict[str, Any], name: str) -> None:
     service = compose["services"][name]
     assert service["restart"] == "unless-stopped"
     assert service["healthcheck"]["test"][-1] == "service.healthcheck"
+    # The proxy waits for this check: it must pass within seconds of the service being ready.
+    # (`start_interval` would need Docker Engine 25 and is unknown to docker-compose 1.x.)
+    assert seconds(service["healthcheck"]["interval"]) <= 5
+    assert "start_interval" not in service["healthcheck"]
+    args = service["build"]["args"]
+    default_base = re.search(r"^ARG PYTHON_IMAGE=(\S+)$", dockerfile(), re.M)
+    assert default_base and args["PYTHON_IMAGE"] == f"${{SONGID_PYTHON_IMAGE:-{default_base.group(1)}}}"
+    assert args["EXTRA_CA_CERTS"] == "${SONGID_BUILD_CA_CERTS:-}"
     (models,) = service["volumes"]
     assert models["target"] == "/app/models" and models["read_only"] is True
     assert all(re.fullmatch(r"(127\.0\.0\.1:)?\d+:8000", port) for port in service["ports"])
@@ -73,3 +179,10 @@ def test_compose_cuda_variant_is_an_opt_in_profile(compose: dict[str, Any]) -> N
     assert cuda["environment"]["SONGID_EXECUTION_PROVIDER"] == "cuda"
     assert cuda["build"]["args"]["ONNXRUNTIME_PACKAGE"].startswith("onnxruntime-gpu")
     assert cuda["deploy"]["resources"]["reservations"]["devices"][0]["capabilities"] == ["gpu"]
+
+
+def test_compose_proxy_image_and_port_can_be_overridden(compose: dict[str, Any]) -> None:
+    proxy = compose["services"]["proxy"]
+    assert re.fullmatch(r"\$\{SONGID_PROXY_IMAGE:-nginxinc/nginx-unprivileged:[\w.-]+\}", proxy["image"])
+    assert proxy["ports"] == ["127.0.0.1:${SONGID_PROXY_PORT:-8000}:8080"]
+    assert proxy["depends_on"]["songid"]["condition"] == "service_healthy"
