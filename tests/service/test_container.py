@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import os
 import re
 import shutil
 import subprocess
@@ -186,3 +187,22 @@ def test_compose_proxy_image_and_port_can_be_overridden(compose: dict[str, Any])
     assert re.fullmatch(r"\$\{SONGID_PROXY_IMAGE:-nginxinc/nginx-unprivileged:[\w.-]+\}", proxy["image"])
     assert proxy["ports"] == ["127.0.0.1:${SONGID_PROXY_PORT:-8000}:8080"]
     assert proxy["depends_on"]["songid"]["condition"] == "service_healthy"
+
+
+SMOKE = REPO_ROOT / "scripts" / "compose-smoke"
+
+
+def test_compose_smoke_is_a_bounded_loopback_check_outside_the_fast_suite() -> None:
+    text = SMOKE.read_text()
+    assert os.access(SMOKE, os.X_OK)
+    assert subprocess.run(["bash", "-n", str(SMOKE)], capture_output=True, timeout=30).returncode == 0
+    assert "trap cleanup EXIT" in text and "down --volumes" in text  # always torn down
+    assert "SONGID_SMOKE_TIMEOUT_S" in text  # every wait is bounded
+    assert re.findall(r"https?://([\w.]+)", text) == ["127.0.0.1"]  # loopback only
+    assert "compose-smoke" not in (REPO_ROOT / "scripts" / "test").read_text()
+
+
+@pytest.mark.skipif(shutil.which("shellcheck") is None, reason="shellcheck is not installed")
+def test_compose_smoke_passes_shellcheck() -> None:
+    result = subprocess.run(["shellcheck", str(SMOKE)], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stdout + result.stderr
