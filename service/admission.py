@@ -228,20 +228,31 @@ class Admission:
             executor.shutdown(wait=False, cancel_futures=True)
 
     @asynccontextmanager
-    async def admit(self, *, ready: bool = True) -> AsyncIterator[Slot]:
+    async def admit(
+        self, *, ready: bool = True, on_release: Callable[[], None] | None = None
+    ) -> AsyncIterator[Slot]:
         """A slot for one prediction (after waiting in line, if any), or a 503.
 
         Args:
             ready: whether what the work needs (the model) can serve; ``False`` refuses with 503.
+            on_release: run once the slot is released (when the work has finished with what it
+                was given, e.g. closing an upload), or at once when no slot is given.
         """
-        if not ready or not self.running:
-            self.metrics.rejected.labels(reason="not_ready").inc()
-            raise ModelNotReadyError("the model is not loaded yet")
         try:
-            slot = await self.limiter.acquire_or_wait()
-        except OverloadedError:
-            self.metrics.rejected.labels(reason="overloaded").inc()
+            if not ready or not self.running:
+                self.metrics.rejected.labels(reason="not_ready").inc()
+                raise ModelNotReadyError("the model is not loaded yet")
+            try:
+                slot = await self.limiter.acquire_or_wait()
+            except OverloadedError:
+                self.metrics.rejected.labels(reason="overloaded").inc()
+                raise
+        except BaseException:
+            if on_release is not None:
+                on_release()
             raise
+        if on_release is not None:
+            slot.on_release(on_release)
         try:
             yield slot
         finally:

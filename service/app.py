@@ -13,6 +13,7 @@ from fastapi import Depends, FastAPI
 
 from service.admission import Admission
 from service.errors import install_error_handlers
+from service.framing import FramingMiddleware
 from service.metrics import Metrics
 from service.middleware import RequestContextMiddleware
 from service.model import ModelLoadError, SongModel
@@ -93,11 +94,13 @@ def create_app(settings: Settings | None = None, *, model: SongModel | None = No
 
     protected = [Depends(require_api_key)] if checker.enabled else []
     app.include_router(health.router)
+    app.include_router(v2.health_router)
     app.include_router(predict.router, dependencies=protected)
     app.include_router(labels.router, dependencies=protected)
     app.include_router(metrics.router, dependencies=protected)
     app.include_router(v2.router, dependencies=protected)
 
     install_error_handlers(app)
+    app.add_middleware(FramingMiddleware)  # inside the request context: its answers get a request id
     app.add_middleware(RequestContextMiddleware, metrics=app_metrics)
     return app

@@ -15,6 +15,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
 
 logger = logging.getLogger(__name__)
 
@@ -71,16 +72,38 @@ class OverloadedError(ServiceError):
         super().__init__(message, headers={"Retry-After": str(retry_after_s)})
 
 
+class NotAnalysableError(ServiceError):
+    """A valid input the network cannot turn into finite numbers (e.g. samples near float32's maximum)."""
+
+    status_code = HTTPStatus.UNPROCESSABLE_ENTITY
+    code = "not_analysable"
+
+
+class BodyTimeoutError(ServiceError):
+    """The request body stalled, or came slower than the minimum rate; the connection is closed."""
+
+    status_code = HTTPStatus.REQUEST_TIMEOUT
+    code = "request_timeout"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, headers={"Connection": "close"})  # the rest of the body is not awaited
+
+
 class RequestTimeoutError(ServiceError):
     status_code = HTTPStatus.GATEWAY_TIMEOUT
     code = "timeout"
 
 
+MAX_MESSAGE_CHARS = 1000  # an error names the problem; it never echoes a whole request back
+
+
 def error_body(code: str, message: str) -> dict[str, Any]:
+    if len(message) > MAX_MESSAGE_CHARS:
+        message = message[: MAX_MESSAGE_CHARS - 1] + "…"
     return {"error": {"code": code, "message": message}}
 
 
-def _json_error(
+def json_error(
     status: int, code: str, message: str, headers: Mapping[str, str] | None = None
 ) -> JSONResponse:
     return JSONResponse(error_body(code, message), status_code=status, headers=dict(headers or {}))
@@ -105,24 +128,29 @@ async def _service_error(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, ServiceError)
     if exc.status_code >= HTTPStatus.INTERNAL_SERVER_ERROR:
         logger.warning("request failed", extra={"fields": {"code": exc.code, "detail": exc.message}})
-    return _json_error(exc.status_code, exc.code, exc.message, exc.headers)
+    return json_error(exc.status_code, exc.code, exc.message, exc.headers)
 
 
 async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
-    return _json_error(HTTPStatus.UNPROCESSABLE_ENTITY, "invalid_parameters", _describe_validation(exc))
+    return json_error(HTTPStatus.UNPROCESSABLE_ENTITY, "invalid_parameters", _describe_validation(exc))
 
 
 async def _http_error(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     message = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).phrase
-    return _json_error(exc.status_code, _code_for_status(exc.status_code), message, exc.headers)
+    return json_error(exc.status_code, _code_for_status(exc.status_code), message, exc.headers)
 
 
 def internal_error_response(exc: BaseException) -> JSONResponse:
     """Log an unexpected exception with its traceback; answer 500 without any detail."""
     logger.error("unhandled error", exc_info=exc)
-    return _json_error(HTTPStatus.INTERNAL_SERVER_ERROR, "internal_error", "internal server error")
+    return json_error(HTTPStatus.INTERNAL_SERVER_ERROR, "internal_error", "internal server error")
+
+
+async def _client_gone(_: Request, exc: Exception) -> JSONResponse:
+    # Nobody reads this answer; it keeps a vanished client out of the 500s and the error log.
+    return json_error(HTTPStatus.BAD_REQUEST, "client_disconnected", "the client disconnected mid-request")
 
 
 async def _unexpected_error(_: Request, exc: Exception) -> JSONResponse:
@@ -134,4 +162,5 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ServiceError, _service_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(ClientDisconnect, _client_gone)
     app.add_exception_handler(Exception, _unexpected_error)

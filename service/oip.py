@@ -3,7 +3,7 @@ parsing of an inference request into a log-mel batch. Knows nothing of routes.""
 
 from __future__ import annotations
 
-import json
+import math
 from typing import Any, Final, Literal
 
 import numpy as np
@@ -14,6 +14,10 @@ from frontend.signature import INPUT_NAME
 from service.errors import InvalidInputError
 
 MAX_BATCH: Final = 64  # as config.pbtxt's max_batch_size
+# The largest body a valid request can need: each value as long as a float prints
+# ("-1.2345678901234567e-05, ": 25 characters; 32 to spare), plus room for names and nesting.
+MAX_BODY_BYTES: Final = MAX_BATCH * math.prod(INPUT_SHAPE) * 32 + 64 * 1024
+SHOWN: Final = 5  # names or problems quoted in an error message, at most
 DATATYPE: Final = "FP32"
 PLATFORM: Final = "onnxruntime_onnx"
 
@@ -69,7 +73,7 @@ class _RequestedOutput(BaseModel):
     name: str
 
 
-class _InferRequest(BaseModel):
+class InferRequest(BaseModel):
     id: str | None = None
     inputs: list[_InputTensor] = Field(min_length=1)
     outputs: list[_RequestedOutput] | None = None
@@ -110,44 +114,60 @@ INFER_BODY: dict[str, Any] = {
 }
 
 
-def parse_infer_request(body: bytes, outputs: list[str]) -> tuple[_InferRequest, np.ndarray, list[str]]:
+def _problems(error: ValidationError) -> str:
+    errors = error.errors(include_input=False, include_url=False)
+    shown = "; ".join(f"{'.'.join(map(str, err['loc'])) or 'body'}: {err['msg']}" for err in errors[:SHOWN])
+    return shown + (f"; and {len(errors) - SHOWN} more" if len(errors) > SHOWN else "")
+
+
+def parse_infer_request(body: bytes, outputs: list[str]) -> tuple[InferRequest, np.ndarray, list[str]]:
     """Validate an inference request: ``(request, mel (n, 187, 96, 1) float32, outputs wanted)``.
+
+    Parsed straight from the bytes (no decoded copy of the text); nesting deeper than the JSON
+    parser's limit, numbers out of range and values that overflow float32 are refused.
 
     Raises:
         InvalidInputError: naming the field and the bad value.
     """
     try:
-        request = _InferRequest.model_validate(json.loads(body))
-    except (json.JSONDecodeError, UnicodeDecodeError) as e:
-        raise InvalidInputError(f"the body is not JSON: {e}") from e
+        request = InferRequest.model_validate_json(body)
     except ValidationError as e:
-        problems = "; ".join(f"{'.'.join(map(str, err['loc']))}: {err['msg']}" for err in e.errors())
-        raise InvalidInputError(f"not an inference request: {problems}") from e
-    if [t.name for t in request.inputs] != [INPUT_NAME]:
-        raise InvalidInputError(
-            f"expected one input named {INPUT_NAME!r}, got {[t.name for t in request.inputs]}"
-        )
+        not_json = [err["msg"] for err in e.errors(include_input=False) if err["type"] == "json_invalid"]
+        if not_json:
+            raise InvalidInputError(f"the body is not JSON: {not_json[0]}") from e
+        raise InvalidInputError(f"not an inference request: {_problems(e)}") from e
+    names = [t.name for t in request.inputs]
+    if names != [INPUT_NAME]:
+        more = f" and {len(names) - SHOWN} more" if len(names) > SHOWN else ""
+        raise InvalidInputError(f"expected one input named {INPUT_NAME!r}, got {names[:SHOWN]}{more}")
     tensor = request.inputs[0]
     if tensor.datatype != DATATYPE:
-        raise InvalidInputError(f"input {INPUT_NAME!r}: datatype must be {DATATYPE}, got {tensor.datatype!r}")
+        raise InvalidInputError(
+            f"input {INPUT_NAME!r}: datatype must be {DATATYPE}, got {tensor.datatype[:40]!r}"
+        )
     shape = tuple(tensor.shape)
     if len(shape) != 1 + len(INPUT_SHAPE) or shape[1:] != INPUT_SHAPE or not 1 <= shape[0] <= MAX_BATCH:
         raise InvalidInputError(
             f"input {INPUT_NAME!r}: shape must be [n, {', '.join(map(str, INPUT_SHAPE))}] "
-            f"with 1 <= n <= {MAX_BATCH}, got {list(shape)}"
+            f"with 1 <= n <= {MAX_BATCH}, got {list(shape[:8])}"
         )
     try:
-        values = np.asarray(tensor.data, dtype=np.float32)
-    except (TypeError, ValueError) as e:
-        raise InvalidInputError(f"input {INPUT_NAME!r}: data must be numbers ({e})") from e
-    if values.size != int(np.prod(shape)):
+        with np.errstate(over="ignore"):  # a value beyond float32 becomes inf, refused below
+            values = np.asarray(tensor.data, dtype=np.float32)
+    except (TypeError, ValueError, OverflowError) as e:
         raise InvalidInputError(
-            f"input {INPUT_NAME!r}: shape {list(shape)} needs {int(np.prod(shape))} values, got {values.size}"
+            f"input {INPUT_NAME!r}: data must be numbers within float32's range ({e})"
+        ) from e
+    if values.size != math.prod(shape):
+        raise InvalidInputError(
+            f"input {INPUT_NAME!r}: shape {list(shape)} needs {math.prod(shape)} values, got {values.size}"
         )
     if not np.isfinite(values).all():
-        raise InvalidInputError(f"input {INPUT_NAME!r}: data holds NaN or infinite values")
+        raise InvalidInputError(
+            f"input {INPUT_NAME!r}: data holds NaN or infinite values (or beyond float32's range)"
+        )
     wanted = outputs if request.outputs is None else [o.name for o in request.outputs]
     unknown = [name for name in wanted if name not in outputs]
     if unknown:
-        raise InvalidInputError(f"unknown output(s) {unknown}; this model has {outputs}")
+        raise InvalidInputError(f"unknown output(s) {unknown[:SHOWN]}; this model has {outputs}")
     return request, values.reshape(shape), wanted

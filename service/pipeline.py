@@ -22,7 +22,7 @@ from frontend.audio import AudioDecodeError, segment_times, segments_from_audio
 from frontend.labels import Label
 from service.cancellation import CancelToken
 from service.decode_budget import check_decode_budget
-from service.errors import PayloadTooLargeError, UnsupportedMediaError
+from service.errors import NotAnalysableError, PayloadTooLargeError, UnsupportedMediaError
 from service.limits import AnalysisLimits
 from service.metrics import Metrics
 from service.model import OthersBusy, SongModel
@@ -148,16 +148,28 @@ class Pipeline:
         Raises:
             PayloadTooLargeError: the header promises more decoded audio than the limits allow.
             UnsupportedMediaError: not decodable audio, or no samples.
+            NotAnalysableError: samples so large that the spectrum, or the network, overflows.
             service.cancellation.WorkCancelledError: ``cancel`` was cancelled.
         """
         return self._analyse(source, cancel or CancelToken(), record=True)
 
     def infer(self, segments: np.ndarray, cancel: CancelToken | None = None) -> dict[str, np.ndarray]:
-        """The network alone: every output for ``(n, 187, 96, 1)`` log-mel segments."""
+        """The network alone: every output for ``(n, 187, 96, 1)`` log-mel segments.
+
+        Raises:
+            NotAnalysableError: an output is not finite for these segments.
+        """
         started = perf_counter()
-        outputs = self.model.predict(segments, cancel=cancel, others_busy=self._others_busy)
+        outputs = self._predict(segments, cancel)
         if self._metrics is not None:
             self._metrics.inference_seconds.observe(perf_counter() - started)
+        return outputs
+
+    def _predict(self, segments: np.ndarray, cancel: CancelToken | None) -> dict[str, np.ndarray]:
+        outputs = self.model.predict(segments, cancel=cancel, others_busy=self._others_busy)
+        broken = [name for name, values in outputs.items() if not np.isfinite(values).all()]
+        if broken:
+            raise NotAnalysableError(f"the network's output {broken} is not finite for this input")
         return outputs
 
     def _analyse(self, source: BinaryIO, cancel: CancelToken, *, record: bool) -> Analysis:
@@ -172,9 +184,13 @@ class Pipeline:
             raise PayloadTooLargeError("the decoded audio does not fit in memory") from e
         if duration_s <= 0:
             raise UnsupportedMediaError("the file holds no audio samples to analyse")
+        if not np.isfinite(segments).all():
+            raise NotAnalysableError(
+                "the audio's level is beyond what can be analysed (its spectrum overflows)"
+            )
         cancel.raise_if_cancelled()
         decoded = perf_counter()
-        outputs = self.model.predict(segments, cancel=cancel, others_busy=self._others_busy)
+        outputs = self._predict(segments, cancel)
         if record and self._metrics is not None:
             self._metrics.observe_analysis(
                 decode_s=decoded - started, inference_s=perf_counter() - decoded, audio_s=duration_s

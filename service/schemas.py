@@ -76,9 +76,10 @@ class ErrorResponse(_Schema):
 _ERROR_DESCRIPTIONS = {
     400: "Missing, empty or malformed upload.",
     401: "Missing or invalid API key (only when API keys are configured).",
+    408: "The upload stalled or came too slowly.",
     413: "Upload, or its decoded audio, larger than the configured limit.",
     415: "Body not multipart/form-data, or a file that cannot be decoded as audio.",
-    422: "Invalid query parameters.",
+    422: "Invalid query parameters, or audio whose level the network cannot analyse.",
     503: "Model not ready, or too many predictions in progress (see Retry-After).",
     504: "The request took longer than the configured timeout.",
 }

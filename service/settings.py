@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from service.body import BodyLimits
 from service.limits import DEFAULT_LIMITS, MAX_BATCH_SIZE, MIB, MIN_DECODED_BYTES, AnalysisLimits
 
 ExecutionProvider = Literal["auto", "cpu", "cuda"]
@@ -120,7 +121,7 @@ class Settings(BaseSettings):
     # Security and logging
     api_keys: Annotated[list[SecretStr], NoDecode] = Field(
         default_factory=list,
-        description="Comma-separated API keys; when set, every route but /healthz and /readyz needs one.",
+        description="Comma-separated API keys; when set, every route but the health probes needs one.",
     )
     log_level: LogLevel = Field(default="INFO", description="Lowest level logged (JSON lines on stderr).")
 
@@ -131,6 +132,15 @@ class Settings(BaseSettings):
             max_duration_s=self.max_duration_s,
             max_decoded_bytes=self.max_decoded_bytes,
             batch_size=self.batch_size,
+        )
+
+    def body_limits(self, max_bytes: int | None = None) -> BodyLimits:
+        """How request bodies are read; ``max_bytes`` below the upload cap for a route that needs less."""
+        cap = self.max_upload_bytes if max_bytes is None else min(max_bytes, self.max_upload_bytes)
+        return BodyLimits(
+            max_bytes=cap,
+            idle_timeout_s=self.upload_idle_timeout_s,
+            min_bytes_per_s=self.upload_min_bytes_per_s,
         )
 
     @field_validator("api_keys", mode="before")

@@ -18,9 +18,10 @@ from typing import BinaryIO, cast
 from python_multipart import MultipartParser
 from python_multipart.exceptions import FormParserError
 from python_multipart.multipart import parse_options_header
-from starlette.requests import ClientDisconnect, Request
+from starlette.requests import Request
 
-from service.errors import InvalidInputError, PayloadTooLargeError, UnsupportedMediaError
+from service.body import BodyLimits, body_chunks
+from service.errors import InvalidInputError, UnsupportedMediaError
 
 FILE_FIELD = "file"
 MAX_PARTS = 16  # the form has one field; a few extra are ignored, more are refused
@@ -134,44 +135,26 @@ def _boundary(request: Request) -> bytes:
     return boundary
 
 
-def _check_declared_length(request: Request, max_bytes: int) -> None:
-    declared = request.headers.get("content-length")
-    if declared is None:
-        return
-    try:
-        length = int(declared)
-    except ValueError as e:
-        raise InvalidInputError("invalid Content-Length header") from e
-    if length > max_bytes:
-        raise PayloadTooLargeError(f"request body of {length} bytes exceeds the limit of {max_bytes} bytes")
-
-
-async def receive_upload(request: Request, *, max_bytes: int, make_spool: SpoolFactory) -> Upload:
+async def receive_upload(request: Request, *, limits: BodyLimits, make_spool: SpoolFactory) -> Upload:
     """Read the request's ``file`` part into a spooled file.
 
     Raises:
         UnsupportedMediaError: the body has a content type other than multipart/form-data.
-        PayloadTooLargeError: the body is, or announces to be, larger than ``max_bytes``.
+        PayloadTooLargeError: the body is, or announces to be, larger than ``limits.max_bytes``.
+        BodyTimeoutError: the body stalled or came too slowly (:mod:`service.body`).
         InvalidInputError: no body, malformed or incomplete multipart, no ``file`` part, an empty file,
             or a client that disconnected mid-upload.
     """
     boundary = _boundary(request)
-    _check_declared_length(request, max_bytes)
     collector = _FileCollector(make_spool)
-    received = 0
     try:
         try:
             parser = MultipartParser(boundary, collector.callbacks())  # type: ignore[arg-type]
-            async for chunk in request.stream():
-                received += len(chunk)
-                if received > max_bytes:
-                    raise PayloadTooLargeError(f"request body exceeds the limit of {max_bytes} bytes")
+            async for chunk in body_chunks(request, limits):
                 parser.write(chunk)
             parser.finalize()
         except FormParserError as e:
             raise InvalidInputError(f"malformed multipart body: {e}") from e
-        except ClientDisconnect as e:
-            raise InvalidInputError("client disconnected during the upload") from e
         if collector.file is None:
             raise InvalidInputError(f"missing multipart field {FILE_FIELD!r}")
         if not (collector.ended and collector.file_complete):

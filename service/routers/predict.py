@@ -77,7 +77,7 @@ def build_response(analysis: Analysis, model: ModelInfo, *, top_k: int, timeline
     "/predict",
     summary="Identify the artist and language of a song",
     response_model=PredictionResponse,
-    responses=error_responses(400, 401, 413, 415, 422, 503, 504),
+    responses=error_responses(400, 401, 408, 413, 415, 422, 503, 504),
     openapi_extra={"requestBody": _REQUEST_BODY},
 )
 async def predict(
@@ -91,10 +91,11 @@ async def predict(
 ) -> PredictionResponse:
     """Upload a song as multipart field `file`; the song-level probabilities are the mean of
     the 3-second segment probabilities, so each task's full list sums to 1."""
-    # The deadline covers waiting in the queue for a slot, the upload and the analysis.
-    async with deadline(settings.request_timeout_s), admission.admit(ready=pipeline.ready) as slot:
-        upload = await receive_upload(request, max_bytes=settings.max_upload_bytes, make_spool=make_spool)
-        slot.on_release(upload.close)
-        analysis = await admission.run(slot, partial(pipeline.analyse, upload.file))
+    # The deadline covers the upload, waiting in the queue for a slot and the analysis; the upload
+    # is received before a slot is asked for, so a slow client never holds one.
+    async with deadline(settings.request_timeout_s):
+        upload = await receive_upload(request, limits=settings.body_limits(), make_spool=make_spool)
+        async with admission.admit(ready=pipeline.ready, on_release=upload.close) as slot:
+            analysis = await admission.run(slot, partial(pipeline.analyse, upload.file))
     model = ModelInfo(name=pipeline.model.name, version=pipeline.model.version)
     return build_response(analysis, model, top_k=top_k, timeline=timeline)

@@ -17,15 +17,20 @@ from functools import partial
 from http import HTTPStatus
 from typing import Any, ClassVar, Final
 
+import numpy as np
 from fastapi import APIRouter, Request
 
 from service.admission import deadline
+from service.body import read_body
+from service.cancellation import CancelToken
 from service.dependencies import AdmissionDep, PipelineDep, ReadyModelDep, SettingsDep
-from service.errors import PayloadTooLargeError, ServiceError
+from service.errors import ServiceError
 from service.model import SongModel
 from service.oip import (
     DATATYPE,
     INFER_BODY,
+    MAX_BODY_BYTES,
+    InferRequest,
     InferResponse,
     LiveResponse,
     ModelMetadata,
@@ -34,16 +39,20 @@ from service.oip import (
     TensorMetadata,
     parse_infer_request,
 )
+from service.pipeline import Pipeline
 from service.schemas import ErrorResponse
 
 router = APIRouter(prefix="/v2", tags=["open inference protocol"])
+# Probes (Kubernetes, KServe) call these without credentials, as they call /healthz and /readyz.
+health_router = APIRouter(prefix="/v2", tags=["open inference protocol"])
 
 _ERRORS: Final[dict[int, str]] = {
     400: "Not an inference request for this model; the message names the field and the value.",
     401: "Missing or invalid API key (only when API keys are configured).",
     404: "No model of that name or version on this server.",
-    413: "Request body larger than the configured limit.",
-    422: "A version that is not a number.",
+    408: "The request body stalled or came too slowly.",
+    413: "Request body larger than the configured limit, or than any valid request needs.",
+    422: "A version that is not a number, or outputs that are not finite numbers for this input.",
     503: "Model not ready, or too many predictions in progress (see Retry-After).",
     504: "The request took longer than the configured timeout.",
 }
@@ -69,26 +78,14 @@ def _served(model: SongModel, name: str, version: int | None) -> SongModel:
     return model
 
 
-async def _read_body(request: Request, limit: int) -> bytes:
-    """The request body, or 413 at the first byte past ``limit``."""
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
-        raise PayloadTooLargeError(f"request body exceeds the limit of {limit} bytes")
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise PayloadTooLargeError(f"request body exceeds the limit of {limit} bytes")
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
-@router.get("/health/live", summary="Open Inference Protocol: server live", response_model=LiveResponse)
+@health_router.get(
+    "/health/live", summary="Open Inference Protocol: server live", response_model=LiveResponse
+)
 async def live() -> LiveResponse:
     return LiveResponse()
 
 
-@router.get(
+@health_router.get(
     "/health/ready",
     summary="Open Inference Protocol: server ready",
     response_model=ReadyResponse,
@@ -112,6 +109,14 @@ async def metadata(name: str, model: ReadyModelDep) -> ModelMetadata:
 async def version_metadata(name: str, version: int, model: ReadyModelDep) -> ModelMetadata:
     """Open Inference Protocol: the model's input and outputs, for one version."""
     return _metadata(_served(model, name, version))
+
+
+def _parse_and_infer(
+    pipeline: Pipeline, body: bytes, outputs: list[str], cancel: CancelToken
+) -> tuple[InferRequest, dict[str, np.ndarray], list[str]]:
+    parsed, mel, wanted = parse_infer_request(body, outputs)
+    cancel.raise_if_cancelled()
+    return parsed, pipeline.infer(mel, cancel), wanted
 
 
 def _metadata(model: SongModel) -> ModelMetadata:
@@ -149,7 +154,7 @@ async def version_ready(name: str, version: int, model: ReadyModelDep) -> ReadyR
 @router.post(
     "/models/{name}/infer",
     response_model=InferResponse,
-    responses=error_responses(400, 401, 404, 413, 503, 504),
+    responses=error_responses(400, 401, 404, 408, 413, 422, 503, 504),
     openapi_extra={"requestBody": INFER_BODY},
 )
 async def infer(
@@ -167,7 +172,7 @@ async def infer(
 @router.post(
     "/models/{name}/versions/{version}/infer",
     response_model=InferResponse,
-    responses=error_responses(400, 401, 404, 413, 422, 503, 504),
+    responses=error_responses(400, 401, 404, 408, 413, 422, 503, 504),
     openapi_extra={"requestBody": INFER_BODY},
 )
 async def version_infer(
@@ -186,11 +191,14 @@ async def version_infer(
 async def _infer(
     model: SongModel, request: Request, pipeline: PipelineDep, admission: AdmissionDep, settings: SettingsDep
 ) -> InferResponse:
-    # The deadline covers waiting in the queue for a slot, as for POST /predict.
-    async with deadline(settings.request_timeout_s), admission.admit(ready=pipeline.ready) as slot:
-        body = await _read_body(request, settings.max_upload_bytes)
-        parsed, mel, wanted = parse_infer_request(body, model.artifact.signature.output_names)
-        probabilities = await admission.run(slot, partial(pipeline.infer, mel))
+    # As for POST /predict: the body is read before a slot is asked for; the deadline covers all.
+    # Parsing runs in the worker that holds the slot: off the event loop, and at most one body
+    # per slot is being turned into objects at a time.
+    async with deadline(settings.request_timeout_s):
+        body = await read_body(request, settings.body_limits(MAX_BODY_BYTES))
+        async with admission.admit(ready=pipeline.ready) as slot:
+            work = partial(_parse_and_infer, pipeline, body, model.artifact.signature.output_names)
+            parsed, probabilities, wanted = await admission.run(slot, work)
     return InferResponse(
         model_name=model.name,
         model_version=str(model.version),

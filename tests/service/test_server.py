@@ -138,3 +138,45 @@ def test_a_head_over_the_size_limit_sent_in_pieces_gets_a_json_400(
     assert head.startswith(b"HTTP/1.1 400")
     assert b"content-type: application/json" in head.lower()
     assert json.loads(body)["error"]["code"] == "invalid_http"
+
+
+@pytest.mark.slow
+def test_slow_uploads_hold_no_prediction_slot(model_repo: Path, tmp_path: Path) -> None:
+    port = free_port()
+    log_path = tmp_path / "server.log"
+    env = server_env(
+        model_repo,
+        port,
+        SONGID_MAX_CONCURRENT_REQUESTS="1",
+        SONGID_MAX_QUEUED_REQUESTS="0",  # any slot held by a slow client would turn /predict into 503
+        SONGID_UPLOAD_IDLE_TIMEOUT_S="1",
+    )
+    head = (
+        b"POST /predict HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n"
+        b"Content-Type: multipart/form-data; boundary=b\r\n\r\n--b\r\n"
+        b'Content-Disposition: form-data; name="file"; filename="a.wav"\r\n\r\n'
+    )
+
+    async def attack(base: str) -> tuple[list[bytes], list[int]]:
+        slow = [await asyncio.open_connection("127.0.0.1", port) for _ in range(3)]
+        for _, writer in slow:
+            writer.write(head + b"RIFF")  # then silence
+        statuses = []
+        async with httpx.AsyncClient(base_url=base, timeout=10) as client:
+            for _ in range(2):
+                files = {"file": ("song.flac", encode("flac", seconds=4.0), "audio/flac")}
+                statuses.append((await client.post("/predict", files=files)).status_code)
+        answers = await asyncio.gather(*(_answer(reader, 5.0) for reader, _ in slow))
+        for _, writer in slow:
+            writer.close()
+        return answers, statuses
+
+    with server_process(serve_command(), env=env, cwd=REPO_ROOT, log_path=log_path) as process:
+        base = f"http://127.0.0.1:{port}"
+        wait_ready(base, process, log_path)
+        answers, statuses = asyncio.run(attack(base))
+    assert statuses == [200, 200]
+    for answer in answers:
+        head_part, _, body = answer.partition(b"\r\n\r\n")
+        assert head_part.startswith(b"HTTP/1.1 408")
+        assert json.loads(body)["error"]["code"] == "request_timeout"

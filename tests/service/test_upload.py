@@ -11,6 +11,7 @@ from typing import Any, BinaryIO
 import pytest
 from starlette.requests import Request
 
+from service.body import BodyLimits
 from service.errors import InvalidInputError, PayloadTooLargeError, UnsupportedMediaError
 from service.upload import Upload, receive_upload, spool_factory
 
@@ -83,7 +84,11 @@ def receive(
         headers["content-length"] = str(len(body))
     spools = RecordingSpools(tmp_path)
     upload = asyncio.run(
-        receive_upload(make_request(client.receive, headers), max_bytes=max_bytes, make_spool=spools)
+        receive_upload(
+            make_request(client.receive, headers),
+            limits=BodyLimits(max_bytes=max_bytes, idle_timeout_s=10.0),
+            make_spool=spools,
+        )
     )
     return upload, spools, client
 
@@ -150,7 +155,11 @@ def test_files_are_closed_when_the_cap_is_passed(tmp_path: Path) -> None:
     spools = RecordingSpools(tmp_path)
     request = make_request(FakeClient(body).receive, {"content-type": CONTENT_TYPE})
     with pytest.raises(PayloadTooLargeError):
-        asyncio.run(receive_upload(request, max_bytes=20_000, make_spool=spools))
+        asyncio.run(
+            receive_upload(
+                request, limits=BodyLimits(max_bytes=20_000, idle_timeout_s=10.0), make_spool=spools
+            )
+        )
     assert spools.made and all(f.closed for f in spools.made)
 
 
@@ -160,7 +169,11 @@ def test_client_disconnect_closes_the_spool(tmp_path: Path) -> None:
     client = FakeClient(body, chunk=1000, disconnect_after=5)
     request = make_request(client.receive, {"content-type": CONTENT_TYPE})
     with pytest.raises(InvalidInputError, match="disconnected"):
-        asyncio.run(receive_upload(request, max_bytes=1 << 20, make_spool=spools))
+        asyncio.run(
+            receive_upload(
+                request, limits=BodyLimits(max_bytes=1 << 20, idle_timeout_s=10.0), make_spool=spools
+            )
+        )
     assert len(spools.made) == 1 and spools.made[0].closed
     assert list(tmp_path.iterdir()) == []
 
@@ -208,5 +221,9 @@ def test_malformed_requests(
     headers = {"content-type": content_type} if content_type else {}
     request = make_request(FakeClient(body).receive, headers)
     with pytest.raises(error, match=message):
-        asyncio.run(receive_upload(request, max_bytes=1 << 20, make_spool=spools))
+        asyncio.run(
+            receive_upload(
+                request, limits=BodyLimits(max_bytes=1 << 20, idle_timeout_s=10.0), make_spool=spools
+            )
+        )
     assert all(f.closed for f in spools.made)
