@@ -1,5 +1,5 @@
-"""The hostile-client harness's own parts: request builders, response parsing, the scripted
-exchange against a tiny local server, and log reading."""
+"""The hostile-client harness's own parts: options, request builders, response parsing, the
+scripted exchange against a tiny local server, log reading and the report's verdicts."""
 
 from __future__ import annotations
 
@@ -11,7 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from bench.hostile_watch import LogDelta
+from bench import hostile
+from bench.hostile_attacks import QUICK, Attack, Check, Group, Outcome, Scale, chunked, one_group
+from bench.hostile_bodies import acceptable, finite_json
+from bench.hostile_report import AttackRun, Header, counts, render, summary_table, verdict
+from bench.hostile_watch import LogDelta, Observed
 from bench.hostile_wire import (
     CLOSED,
     HUNG_UP,
@@ -30,6 +34,35 @@ from bench.hostile_wire import (
     reply_from,
     request_head,
 )
+
+# -- options -----------------------------------------------------------------------------------
+
+
+def test_defaults_are_the_full_sizes_and_every_attack() -> None:
+    options = hostile.parse_args([])
+    assert options.scale == Scale()
+    assert options.scale.half_open == 10_000 and options.scale.hold_s == 30.0
+    assert options.only == tuple(a.key for a in hostile.ATTACKS)
+    assert options.report.name == "hostile.md" and options.report.parent.name == "reports"
+    assert options.command_line == "python -m bench.hostile"
+
+
+def test_quick_scales_down_and_an_option_still_wins() -> None:
+    options = hostile.parse_args(["--quick", "--half-open", "50", "--set", "SONGID_MAX_QUEUED_REQUESTS=4"])
+    assert options.scale.half_open == 50
+    assert options.scale.hold_s == QUICK.hold_s < Scale().hold_s
+    assert options.scale.slow_s < Scale().slow_s
+    assert options.settings == {"SONGID_MAX_QUEUED_REQUESTS": "4"}
+    assert options.command_line == (
+        "python -m bench.hostile --quick --half-open 50 --set SONGID_MAX_QUEUED_REQUESTS=4"
+    )
+
+
+def test_only_names_known_attacks() -> None:
+    assert hostile.parse_args(["--only", "small,half-open"]).only == ("small", "half-open")
+    with pytest.raises(SystemExit):
+        hostile.parse_args(["--only", "half-open,nonsense"])
+
 
 # -- request builders --------------------------------------------------------------------------
 
@@ -75,6 +108,10 @@ def test_drip_sends_five_bytes_a_second() -> None:
     steps = list(drip(b"abcdefghijkl", bytes_per_s=5.0))
     assert [bytes(s) for s in steps[::2]] == [b"abcde", b"fghij", b"kl"]  # type: ignore[arg-type]
     assert steps[1::2] == [1.0, 1.0, 1.0]
+
+
+def test_chunked_encoding() -> None:
+    assert chunked(b"hello") == b"5\r\nhello\r\n0\r\n\r\n"
 
 
 # -- responses ---------------------------------------------------------------------------------
@@ -154,7 +191,18 @@ def test_exchange_pseudo_statuses(handler: Handler, hang_up: bool, expected: tup
     assert asyncio.run(_against(handler, play)).status in expected
 
 
-# -- the log -----------------------------------------------------------------------
+# -- judging and the log -----------------------------------------------------------------------
+
+
+def test_acceptable_answers_to_the_500_hunt() -> None:
+    assert not finite_json(b'{"p": NaN}') and not finite_json(b"[Infinity]") and finite_json(b"[1.5]")
+    assert acceptable(Reply("400", 0.1), Counter())
+    assert acceptable(Reply("200", 0.1, body=b'{"p": [0.5]}'), Counter({200: 1}))
+    assert not acceptable(Reply("200", 0.1, body=b'{"p": [NaN]}'), Counter())
+    assert not acceptable(Reply("500", 0.1), Counter())
+    assert not acceptable(Reply(TIMEOUT, 0.1), Counter())
+    assert acceptable(Reply(HUNG_UP, 0.1), Counter({400: 1}))
+    assert not acceptable(Reply(HUNG_UP, 0.1), Counter({500: 1}))
 
 
 def test_the_log_delta_counts_statuses_per_request_and_errors(tmp_path: Path) -> None:
@@ -173,3 +221,74 @@ def test_the_log_delta_counts_statuses_per_request_and_errors(tmp_path: Path) ->
     assert delta.statuses == Counter({200: 1, 500: 1})
     assert delta.by_request == {"a": [200], "hostile-1": [500]}
     assert delta.errors == 2
+
+
+# -- the report --------------------------------------------------------------------------------
+
+
+def observed(**overrides: object) -> Observed:
+    values: dict[str, object] = {
+        "healthz": [(200, 0.004), (200, 0.010)],
+        "normal": [(200, 0.06), (200, 0.08), (503, 0.001)],
+        "unloaded_s": 0.05,
+        "rss_start": 160_000_000,
+        "rss_peak": 170_000_000,
+        "fds_start": 10,
+        "fds_peak": 1010,
+        "log": LogDelta(2048, Counter({200: 3})),
+        "wall_s": 12.0,
+        "harness_cpu_s": 0.5,
+        "alive": True,
+        **overrides,
+    }
+    return Observed(**values)  # type: ignore[arg-type]
+
+
+async def _nothing(*_: object) -> Outcome:
+    return Outcome([])
+
+
+def test_observed_healthz_and_ratio() -> None:
+    seen = observed()
+    assert seen.healthz_within and seen.normal_s == pytest.approx(0.07)
+    assert seen.normal_ratio == pytest.approx(1.4)
+    slow = observed(healthz=[(200, 0.004), (200, 1.5), (0, 5.0)])
+    assert (slow.healthz_slow, slow.healthz_failed, slow.healthz_within) == (1, 1, False)
+    assert not observed(healthz=[]).healthz_within
+
+
+def test_verdicts_come_from_the_checks() -> None:
+    attack = Attack("half-open", "Half-open connections", "/healthz within 1 s", _nothing, True)
+    replies = [Reply("408", 10.0, body_size=90), Reply(TIMEOUT, 15.0)]
+    outcome = Outcome([Group("heads never finished", "2 connections", replies)], ["Connected: 2 of 2"])
+    good = AttackRun(attack, outcome, observed(), [Check("healthz within 1 s throughout", True)])
+    bad = AttackRun(attack, outcome, observed(alive=False), [Check("server alive after", False, "gone")])
+    assert good.passed and not bad.passed
+    assert verdict(bad.checks) == "server alive after: no (gone)"
+    assert one_group([Group("a", "", [], ok=True), Group("b", "", [], ok=False)], "all").detail == "not: b"
+    assert counts(Counter({TIMEOUT: 1, "408": 1, "200": 2})) == "200: 2, 408: 1, timeout: 1"
+    table = summary_table([good, bad])
+    assert "| half-open | yes | 7 / 10 | 0 / 0 | 1.40 x | 170 | 1010 | 2.0 | yes |" in table
+    assert table.splitlines()[-1].endswith("| no |")
+    header = Header(
+        command_line="python -m bench.hostile --quick",
+        started="2026-01-01 00:00 UTC",
+        machine=["- CPU: test"],
+        settings={},
+        server_command=("scripts/serve",),
+        server_fd_limit=1024,
+        harness_fd_limit=20_000,
+        upload="10 s synthetic FLAC",
+        unloaded_s=[0.05, 0.05],
+        healthz_every_s=0.25,
+        healthz_timeout_s=5.0,
+        scale=QUICK,
+        others={"half-open": "12 / 40 %"},
+    )
+    text = render([good, bad], header)
+    assert "| other processes' CPU (mean / max, % of a core) | 12 / 40 % |" in text
+    assert "while measuring it (mean / max, % of a core): not sampled" in text
+    assert "`python -m bench.hostile --quick`" in text and "- CPU: test" in text
+    assert "**Verdict: PASS**" in text and "**Verdict: FAIL** — server alive after: no (gone)." in text
+    assert "| heads never finished | 2 connections | 408: 1, timeout: 1 | 90 |" in text
+    assert "Attacks missing a target: half-open." in text
