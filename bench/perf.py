@@ -28,7 +28,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field, is_dataclass
+from dataclasses import asdict, is_dataclass
 from pathlib import Path
 from typing import Any
 
@@ -48,29 +48,23 @@ from bench.common import (
     training_processes,
     wait_until_quiet,
 )
-from bench.graph import GraphResult
 from bench.inprocess import (
     DEFAULT_BATCH,
-    Floor,
-    FrontEndCheck,
     OrtSettings,
-    StreamRun,
     check_front_end,
     measure_floors,
     measure_streams,
 )
 from bench.loadtest import (
     Candidate,
-    CandidateRun,
-    ColdStart,
-    ServiceRun,
     choose,
     cold_start,
     measure_service,
     try_candidates,
 )
-from bench.profile import Share, TrainProfile, profile_inference, profile_training
-from bench.quantize import QuantResult
+from bench.perf_options import Options
+from bench.perf_results import Results
+from bench.profile import profile_inference, profile_training
 from bench.stats import median
 from bench.trainbench import VARIANTS, TrainSpeed
 from service.settings import Settings
@@ -93,73 +87,6 @@ def candidates() -> list[Candidate]:
             {"SONGID_MAX_CONCURRENT_REQUESTS": "8", "SONGID_INTRA_OP_THREADS": "1"},
         ),
     ]
-
-
-@dataclass
-class Options:
-    model_dir: Path
-    keras: Path | None
-    cache_dir: Path
-    split_file: Path
-    out: Path
-    raw_dir: Path
-    int8_dir: Path = REPO_ROOT / "data" / "bench" / "int8"
-    repeats: int = 7
-    requests: int = 32
-    sequential_requests: int = 20
-    candidate_requests: int = 24
-    cold_starts: int = 3
-    levels: tuple[int, ...] = (1, 4, 8)
-    intra_values: tuple[int, ...] = (1, 2, 0)
-    batch_sizes: tuple[int, ...] = (8, 32, 4, 16)
-    streams: tuple[int, ...] = (1, 2, 4)
-    stream_batches: tuple[int, ...] = (8, 32)
-    songs_per_stream: int = 2
-    stream_rounds: int = 3
-    train_variants: tuple[str, ...] = tuple(VARIANTS)
-    train_steps: int = 16
-    train_epochs: int = 4
-    profile_seconds: int = 40
-    section_wait_s: float = 600.0  # before each section, wait up to this for other work to end
-    flops: bool = True  # count the network's FLOPs (starts TensorFlow in a subprocess)
-    server_command: tuple[str, ...] = SERVE_SCRIPT
-    skip: frozenset[str] = frozenset()
-    wait_quiet_s: float = 0.0
-
-
-@dataclass
-class Results:
-    """Everything measured in one run; :mod:`bench.report` turns it into Markdown."""
-
-    started: str
-    track: Track
-    model_dir: Path
-    busy_before: list[str]
-    training_jobs: list[str]
-    frontend: FrontEndCheck | None = None
-    floors: list[Floor] = field(default_factory=list)
-    streams: list[StreamRun] = field(default_factory=list)
-    candidates: list[CandidateRun] = field(default_factory=list)
-    chosen: CandidateRun | None = None
-    service: ServiceRun | None = None
-    cold: list[ColdStart] = field(default_factory=list)
-    naive: dict[str, Any] | None = None
-    floor_song_probs: dict[str, list[float]] = field(default_factory=dict)
-    ort_profile: list[Share] = field(default_factory=list)
-    training: list[TrainSpeed] = field(default_factory=list)
-    train_flops: dict[str, float] = field(default_factory=dict)
-    sgemm_gflops: float = float("nan")
-    profile: TrainProfile | None = None
-    graph: GraphResult | None = None
-    quant: QuantResult | None = None
-    busy_after: list[str] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-    other_load: list[tuple[str, float, float, float, str]] = field(default_factory=list)
-    seconds: float = 0.0
-
-    @property
-    def best_floor(self) -> Floor:
-        return min(self.floors, key=lambda f: f.seconds)
 
 
 def _to_jsonable(value: Any) -> Any:

@@ -16,7 +16,7 @@ import numpy as np
 from bench.common import run_module
 
 if TYPE_CHECKING:
-    from bench.perf import Options
+    from bench.perf_options import Options
 
 _LAYER = re.compile(r"/(conv|bn|pool|dropout|flatten|artist|language)\d*(?:_\d+)?/")
 

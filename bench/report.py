@@ -1,4 +1,4 @@
-"""Markdown for ``reports/perf.md`` from one run's :class:`bench.perf.Results`."""
+"""Markdown for ``reports/perf.md`` from one run's :class:`bench.perf_results.Results`."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ from bench.stats import fmt, median, percentile, ratio, verdict
 
 if TYPE_CHECKING:
     from bench.inprocess import Floor
-    from bench.perf import Options, Results
+    from bench.perf_options import Options
+    from bench.perf_results import Results
 
 MB = 1e6
 

@@ -10,6 +10,7 @@ import pytest
 from bench import perf
 from bench.common import Server, Track, Upload, pick_track, tree_rss
 from bench.loadtest import cold_start, load
+from bench.perf_options import Options
 from bench.report import render
 from tests.service.samples import make_artifact
 
@@ -29,7 +30,7 @@ def track(tmp_path_factory: pytest.TempPathFactory) -> Track:
     return pick_track(folder / "none", target_s=10.0, fallback_dir=folder)
 
 
-def options(model_repo: Path, tmp_path: Path, **overrides: object) -> perf.Options:
+def options(model_repo: Path, tmp_path: Path, **overrides: object) -> Options:
     values: dict[str, object] = {
         "model_dir": model_repo,
         "keras": None,
@@ -50,7 +51,7 @@ def options(model_repo: Path, tmp_path: Path, **overrides: object) -> perf.Optio
         "skip": frozenset({"service", "cold", "naive", "training", "quantize"}),
         **overrides,
     }
-    return perf.Options(**values)  # type: ignore[arg-type]
+    return Options(**values)  # type: ignore[arg-type]
 
 
 def test_a_synthetic_track_stands_in_when_there_is_no_real_one(track: Track) -> None:

@@ -1,0 +1,51 @@
+"""Everything one ``python -m bench.perf`` run measured: filled by :mod:`bench.perf`, written out by
+:mod:`bench.report`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bench.common import Track
+from bench.graph import GraphResult
+from bench.inprocess import Floor, FrontEndCheck, StreamRun
+from bench.loadtest import CandidateRun, ColdStart, ServiceRun
+from bench.profile import Share, TrainProfile
+from bench.quantize import QuantResult
+from bench.trainbench import TrainSpeed
+
+
+@dataclass
+class Results:
+    """Everything measured in one run; :mod:`bench.report` turns it into Markdown."""
+
+    started: str
+    track: Track
+    model_dir: Path
+    busy_before: list[str]
+    training_jobs: list[str]
+    frontend: FrontEndCheck | None = None
+    floors: list[Floor] = field(default_factory=list)
+    streams: list[StreamRun] = field(default_factory=list)
+    candidates: list[CandidateRun] = field(default_factory=list)
+    chosen: CandidateRun | None = None
+    service: ServiceRun | None = None
+    cold: list[ColdStart] = field(default_factory=list)
+    naive: dict[str, Any] | None = None
+    floor_song_probs: dict[str, list[float]] = field(default_factory=dict)
+    ort_profile: list[Share] = field(default_factory=list)
+    training: list[TrainSpeed] = field(default_factory=list)
+    train_flops: dict[str, float] = field(default_factory=dict)
+    sgemm_gflops: float = float("nan")
+    profile: TrainProfile | None = None
+    graph: GraphResult | None = None
+    quant: QuantResult | None = None
+    busy_after: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    other_load: list[tuple[str, float, float, float, str]] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def best_floor(self) -> Floor:
+        return min(self.floors, key=lambda f: f.seconds)
