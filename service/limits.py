@@ -7,7 +7,7 @@ defaults and bounds from here, so ``songid-serve`` and ``songid-tag`` analyse a 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Final
+from typing import Final, Protocol
 
 MIB: Final = 1024 * 1024
 
@@ -44,6 +44,26 @@ class AnalysisLimits:
 
 
 DEFAULT_LIMITS: Final = AnalysisLimits()
+
+
+class HasLimits(Protocol):
+    """Settings that carry the three limits as flat fields (the service's, the tagger's)."""
+
+    @property
+    def max_duration_s(self) -> float: ...
+    @property
+    def max_decoded_bytes(self) -> int: ...
+    @property
+    def batch_size(self) -> int: ...
+
+
+def limits_of(source: HasLimits) -> AnalysisLimits:
+    """The :class:`AnalysisLimits` of ``source`` (checked)."""
+    return AnalysisLimits(
+        max_duration_s=source.max_duration_s,
+        max_decoded_bytes=source.max_decoded_bytes,
+        batch_size=source.batch_size,
+    )
 
 
 def check_top_k(top_k: int) -> int:

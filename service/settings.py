@@ -9,7 +9,7 @@ from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from service.body import BodyLimits
-from service.limits import DEFAULT_LIMITS, MAX_BATCH_SIZE, MIB, MIN_DECODED_BYTES, AnalysisLimits
+from service.limits import DEFAULT_LIMITS, MAX_BATCH_SIZE, MIB, MIN_DECODED_BYTES, AnalysisLimits, limits_of
 
 ExecutionProvider = Literal["auto", "cpu", "cuda"]
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
@@ -127,12 +127,8 @@ class Settings(BaseSettings):
 
     @property
     def limits(self) -> AnalysisLimits:
-        """The limits of one analysis, as the batch tagger takes them too."""
-        return AnalysisLimits(
-            max_duration_s=self.max_duration_s,
-            max_decoded_bytes=self.max_decoded_bytes,
-            batch_size=self.batch_size,
-        )
+        """The limits of one analysis, as the service and the batch tagger both take them."""
+        return limits_of(self)
 
     def body_limits(self, max_bytes: int | None = None) -> BodyLimits:
         """How request bodies are read; ``max_bytes`` below the upload cap for a route that needs less."""

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 from service.batch.sources import Item
 from service.errors import ServiceError
-from service.limits import DEFAULT_LIMITS, AnalysisLimits, check_top_k
+from service.limits import DEFAULT_LIMITS, AnalysisLimits, check_top_k, limits_of
 from service.model import SongModel
 from service.pipeline import Pipeline
 
@@ -70,11 +70,8 @@ class TagOptions:
 
     @property
     def limits(self) -> AnalysisLimits:
-        return AnalysisLimits(
-            max_duration_s=self.max_duration_s,
-            max_decoded_bytes=self.max_decoded_bytes,
-            batch_size=self.batch_size,
-        )
+        """The limits of one analysis, as the service and the batch tagger both take them."""
+        return limits_of(self)
 
     def __post_init__(self) -> None:
         check_top_k(self.top_k)
