@@ -70,7 +70,9 @@ def healthz_cell(seen: Observed) -> str:
 
 
 def ratio_cell(seen: Observed) -> str:
-    return "n/a" if math.isnan(seen.normal_ratio) else f"{seen.normal_ratio:.2f} x"
+    ratio = "n/a" if math.isnan(seen.normal_ratio) else f"{seen.normal_ratio:.2f} x"
+    refused = f", {seen.normal_refused} of {len(seen.normal)} not 200" if seen.normal_refused else ""
+    return ratio + refused
 
 
 def summary_table(runs: Sequence[AttackRun]) -> str:
@@ -112,8 +114,8 @@ def group_rows(groups: Sequence[Group]) -> list[str]:
 def section(index: int, run: AttackRun, others: str) -> list[str]:
     seen = run.observed
     normal = (
-        f"unloaded {fmt(seen.unloaded_s, 3)} s, during {fmt(seen.normal_s, 3)} s median "
-        f"({ratio_cell(seen)}); statuses {counts(seen.normal_statuses)}"
+        f"unloaded {fmt(seen.unloaded_s, 3)} s ({seen.unloaded_when}), during {fmt(seen.normal_s, 3)} s "
+        f"median of the 200 answers ({ratio_cell(seen)}); statuses {counts(seen.normal_statuses)}"
     )
     log = seen.log
     return [

@@ -140,6 +140,7 @@ class Observed:
     healthz: list[Answer]
     normal: list[Answer]
     unloaded_s: float  # the normal client's median latency with no attack, same run
+    unloaded_when: str  # when that was measured
     rss_start: int
     rss_peak: int
     fds_start: int
@@ -168,6 +169,11 @@ class Observed:
     @property
     def normal_statuses(self) -> Counter[int]:
         return Counter(status for status, _ in self.normal)
+
+    @property
+    def normal_refused(self) -> int:
+        """The normal client's requests that did not get 200."""
+        return sum(n for status, n in self.normal_statuses.items() if status != 200)
 
     @property
     def normal_s(self) -> float:
@@ -201,6 +207,7 @@ class Watch:
         upload: Upload,
         *,
         unloaded_s: float,
+        unloaded_when: str,
         healthz_every_s: float,
         healthz_timeout_s: float,
         client_timeout_s: float,
@@ -208,6 +215,7 @@ class Watch:
     ) -> None:
         self.server = server
         self.unloaded_s = unloaded_s
+        self.unloaded_when = unloaded_when
         self.healthz_timeout_s = healthz_timeout_s
         url = server.url
         self._clients = (fresh_client(healthz_timeout_s), fresh_client(client_timeout_s))
@@ -244,6 +252,7 @@ class Watch:
             healthz=self._health.results,
             normal=self._normal.results,
             unloaded_s=self.unloaded_s,
+            unloaded_when=self.unloaded_when,
             rss_start=samples[0] if samples else 0,
             rss_peak=max(samples, default=0),
             fds_start=fds[0] if fds else 0,

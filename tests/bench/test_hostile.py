@@ -231,6 +231,7 @@ def observed(**overrides: object) -> Observed:
         "healthz": [(200, 0.004), (200, 0.010)],
         "normal": [(200, 0.06), (200, 0.08), (503, 0.001)],
         "unloaded_s": 0.05,
+        "unloaded_when": "start of run",
         "rss_start": 160_000_000,
         "rss_peak": 170_000_000,
         "fds_start": 10,
@@ -268,7 +269,7 @@ def test_verdicts_come_from_the_checks() -> None:
     assert one_group([Group("a", "", [], ok=True), Group("b", "", [], ok=False)], "all").detail == "not: b"
     assert counts(Counter({TIMEOUT: 1, "408": 1, "200": 2})) == "200: 2, 408: 1, timeout: 1"
     table = summary_table([good, bad])
-    assert "| half-open | yes | 7 / 10 | 0 / 0 | 1.40 x | 170 | 1010 | 2.0 | yes |" in table
+    assert "| half-open | yes | 7 / 10 | 0 / 0 | 1.40 x, 1 of 3 not 200 | 170 | 1010 | 2.0 | yes |" in table
     assert table.splitlines()[-1].endswith("| no |")
     header = Header(
         command_line="python -m bench.hostile --quick",
@@ -292,3 +293,23 @@ def test_verdicts_come_from_the_checks() -> None:
     assert "**Verdict: PASS**" in text and "**Verdict: FAIL** — server alive after: no (gone)." in text
     assert "| heads never finished | 2 connections | 408: 1, timeout: 1 | 90 |" in text
     assert "Attacks missing a target: half-open." in text
+
+
+def test_the_normal_client_must_be_answered_within_twice_its_unloaded_latency() -> None:
+    attack = Attack("slow-upload", "Slow uploads", "within 2 x", _nothing, True)
+    quick = observed(normal=[(200, 0.06), (200, 0.08)])
+    refused = observed(normal=[(200, 0.06), (503, 0.001), (503, 0.001)])
+    slow = observed(normal=[(200, 0.5)])
+
+    def normal_check(seen: Observed) -> Check:
+        return next(c for c in hostile.common_checks(attack, seen) if c.name.startswith("normal client"))
+
+    assert normal_check(quick).passed and normal_check(quick).detail == "1.4 x"
+    assert not normal_check(refused).passed and normal_check(refused).detail == "1.2 x; 2 of 3 not 200"
+    assert not normal_check(slow).passed
+    assert not normal_check(observed(normal=[])).passed
+    others = Attack("big-json", "Big", "an answer", _nothing)
+    assert [c.name for c in hostile.common_checks(others, slow)] == [
+        "healthz within 1 s throughout",
+        "server alive after",
+    ]
