@@ -51,7 +51,7 @@ def _pyarrow() -> Any:
         import pyarrow as pa
         import pyarrow.parquet as pq
     except ImportError as e:
-        raise RuntimeError("Parquet output needs pyarrow: pip install 'songid[serve]'") from e
+        raise RuntimeError("Parquet output needs pyarrow: pip install 'songid[serve,tag]'") from e
     return pa, pq
 
 
