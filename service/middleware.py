@@ -14,6 +14,8 @@ from service.metrics import Metrics
 
 REQUEST_ID_HEADER = "x-request-id"
 UNMATCHED_ROUTE = "unmatched"
+# Polled every few seconds by orchestrators: their access lines are DEBUG, so INFO logs show traffic.
+PROBE_ROUTES = frozenset({"/healthz", "/readyz", "/v2/health/live", "/v2/health/ready"})
 
 access_logger = logging.getLogger("service.access")
 
@@ -71,7 +73,8 @@ class RequestContextMiddleware:
             route = _route_template(scope)
             method = str(scope.get("method", ""))
             self.metrics.observe_request(route, method, status, elapsed)
-            access_logger.info(
+            access_logger.log(
+                logging.DEBUG if route in PROBE_ROUTES and status < 400 else logging.INFO,
                 "request",
                 extra={
                     "fields": {

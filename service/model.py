@@ -103,6 +103,7 @@ class SongModel:
             artifact = load_artifact(self.model_dir, version=self.requested_version)
         except ArtifactError as e:
             raise ModelLoadError(str(e)) from e
+        ort.disable_telemetry_events()  # the service sends nothing anywhere
         providers = choose_providers(self.provider, ort.get_available_providers())
         if CUDA in providers and hasattr(ort, "preload_dlls"):
             ort.preload_dlls()  # CUDA libraries installed as Python packages

@@ -59,8 +59,7 @@ def limit_native_threads(threads: int) -> None:
 
     A worker that owns ``threads`` cores should not run more; and the same cap gives the
     same floating-point sums whichever engine runs the worker (Ray sets ``OMP_NUM_THREADS``
-    to an actor's CPUs). Does nothing when threadpoolctl (a scikit-learn dependency, so
-    librosa's) is missing.
+    to an actor's CPUs). Does nothing when threadpoolctl (in the serve extra) is missing.
     """
     try:
         from threadpoolctl import threadpool_limits

@@ -93,3 +93,20 @@ def test_unexpected_errors_keep_the_request_id(
     assert len(errors) == 1 and errors[0].exc_info is not None
     access = [r for r in caplog.records if r.name == "service.access"]
     assert access[-1].fields["status"] == 500  # type: ignore[attr-defined]
+
+
+def test_probes_are_logged_at_debug_and_traffic_at_info(
+    make_client: AppFactory, caplog: pytest.LogCaptureFixture
+) -> None:
+    client = make_client()
+    caplog.set_level(logging.DEBUG, logger="service.access")
+    for path in ("/healthz", "/readyz", "/v2/health/live", "/labels", "/nowhere"):
+        client.get(path)
+    levels = {r.fields["route"]: r.levelno for r in caplog.records if r.name == "service.access"}  # type: ignore[attr-defined]
+    assert levels == {
+        "/healthz": logging.DEBUG,
+        "/readyz": logging.DEBUG,
+        "/v2/health/live": logging.DEBUG,
+        "/labels": logging.INFO,
+        "unmatched": logging.INFO,
+    }
