@@ -271,8 +271,8 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def tree_rss(pid: int) -> int:
-    """Resident memory of a process and all its children, in bytes (0 when it is gone)."""
+def tree_total(pid: int, measure: Callable[[psutil.Process], int]) -> int:
+    """``measure`` summed over a process and all its children (0 when it is gone)."""
     try:
         root = psutil.Process(pid)
         procs = [root, *root.children(recursive=True)]
@@ -281,8 +281,18 @@ def tree_rss(pid: int) -> int:
     total = 0
     for proc in procs:
         with contextlib.suppress(psutil.Error):
-            total += proc.memory_info().rss
+            total += measure(proc)
     return total
+
+
+def tree_rss(pid: int) -> int:
+    """Resident memory of a process and all its children, in bytes (0 when it is gone)."""
+    return tree_total(pid, lambda proc: proc.memory_info().rss)
+
+
+def tree_fds(pid: int) -> int:
+    """Open file descriptors of a process and all its children (0 when it is gone)."""
+    return tree_total(pid, lambda proc: proc.num_fds())
 
 
 class Server:

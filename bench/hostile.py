@@ -42,6 +42,7 @@ from bench.common import (
     machine_lines,
     post,
     synthetic_track,
+    tree_fds,
 )
 from bench.hostile_attacks import (
     QUICK,
@@ -57,7 +58,7 @@ from bench.hostile_attacks import (
 )
 from bench.hostile_bodies import bad_bodies, small_items
 from bench.hostile_report import AttackRun, Header, render, summary_table
-from bench.hostile_watch import CLIENT_PAUSE_S, Observed, Watch, fresh_client, tree_fds
+from bench.hostile_watch import CLIENT_PAUSE_S, Observed, Watch, fresh_client
 from bench.stats import median
 
 NORMAL_SONG_S = 10.0

@@ -18,7 +18,7 @@ from typing import Generic, TypeVar
 import httpx
 import psutil
 
-from bench.common import RssSampler, Server, Upload, post, tree_rss
+from bench.common import RssSampler, Server, Upload, post, tree_fds, tree_rss
 from bench.stats import median, ratio
 
 SLOW_HEALTHZ_S = 1.0
@@ -64,20 +64,6 @@ class Repeat(Generic[T]):
     def __exit__(self, *_: object) -> None:
         self._stop.set()
         self._thread.join()
-
-
-def tree_fds(pid: int) -> int:
-    """Open file descriptors of a process and all its children (0 when it is gone)."""
-    try:
-        root = psutil.Process(pid)
-        procs = [root, *root.children(recursive=True)]
-    except psutil.Error:
-        return 0
-    total = 0
-    for proc in procs:
-        with contextlib.suppress(psutil.Error):
-            total += proc.num_fds()
-    return total
 
 
 class ResourceSampler(RssSampler):
