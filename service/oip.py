@@ -18,6 +18,9 @@ MAX_BATCH: Final = 64  # as config.pbtxt's max_batch_size
 # ("-1.2345678901234567e-05, ": 25 characters; 32 to spare), plus room for names and nesting.
 MAX_BODY_BYTES: Final = MAX_BATCH * math.prod(INPUT_SHAPE) * 32 + 64 * 1024
 SHOWN: Final = 5  # names or problems quoted in an error message, at most
+# Tensors a request may name: one input and the outputs it wants. Counted in the bytes before
+# parsing, since validating hundreds of thousands of tensor objects holds the interpreter for seconds.
+MAX_NAMED: Final = 16
 DATATYPE: Final = "FP32"
 PLATFORM: Final = "onnxruntime_onnx"
 
@@ -129,6 +132,11 @@ def parse_infer_request(body: bytes, outputs: list[str]) -> tuple[InferRequest, 
     Raises:
         InvalidInputError: naming the field and the bad value.
     """
+    named = body.count(b'"name"')  # every tensor has one; a string value "name" only adds to it
+    if named > MAX_NAMED:
+        raise InvalidInputError(
+            f"a request names at most {MAX_NAMED} tensors (one input and its outputs); got {named}"
+        )
     try:
         request = InferRequest.model_validate_json(body)
     except ValidationError as e:
