@@ -12,6 +12,7 @@ from anyio import to_thread
 from fastapi import Depends, FastAPI
 
 from service.admission import Admission
+from service.body import spool_factory
 from service.errors import install_error_handlers
 from service.framing import FramingMiddleware
 from service.metrics import Metrics
@@ -21,7 +22,6 @@ from service.pipeline import Pipeline
 from service.routers import health, labels, metrics, predict, v2
 from service.security import ApiKeyChecker, require_api_key
 from service.settings import Settings
-from service.upload import spool_factory
 
 logger = logging.getLogger(__name__)
 

@@ -9,9 +9,12 @@ and against the bytes received as they come.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+import tempfile
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
+from pathlib import Path
 from time import monotonic
+from typing import BinaryIO, cast
 
 from starlette.requests import ClientDisconnect, Request
 
@@ -90,3 +93,32 @@ async def body_chunks(request: Request, limits: BodyLimits) -> AsyncIterator[byt
 async def read_body(request: Request, limits: BodyLimits) -> bytes:
     """The whole body, within ``limits`` (see :func:`body_chunks`)."""
     return b"".join([chunk async for chunk in body_chunks(request, limits)])
+
+
+SpoolFactory = Callable[[], BinaryIO]
+
+
+def spool_factory(*, max_memory_bytes: int, tmp_dir: Path | None = None) -> SpoolFactory:
+    def make() -> BinaryIO:
+        # Closed by Upload.close, or on any error while receiving; spilled files are unlinked.
+        spool = tempfile.SpooledTemporaryFile(  # noqa: SIM115
+            max_size=max_memory_bytes, mode="w+b", dir=None if tmp_dir is None else str(tmp_dir)
+        )
+        return cast(BinaryIO, spool)
+
+    return make
+
+
+async def spool_body(request: Request, limits: BodyLimits, make_spool: SpoolFactory) -> BinaryIO:
+    """The whole body in a spooled file (memory up to the spool's threshold, then disk), read from
+    the start; closed on any failure. Many clients sending large bodies at once cost disk, not memory.
+    """
+    spool = make_spool()
+    try:
+        async for chunk in body_chunks(request, limits):
+            spool.write(chunk)
+        spool.seek(0)
+        return spool
+    except BaseException:
+        spool.close()
+        raise

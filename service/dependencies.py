@@ -7,12 +7,12 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from service.admission import Admission
+from service.body import SpoolFactory
 from service.errors import ModelNotReadyError
 from service.metrics import Metrics
 from service.model import SongModel
 from service.pipeline import Pipeline
 from service.settings import Settings
-from service.upload import SpoolFactory
 
 
 def get_settings(request: Request) -> Settings:

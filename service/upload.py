@@ -10,23 +10,19 @@ here ever builds a path from request data.
 
 from __future__ import annotations
 
-import tempfile
 from collections.abc import Callable
-from pathlib import Path
-from typing import BinaryIO, cast
+from typing import BinaryIO
 
 from python_multipart import MultipartParser
 from python_multipart.exceptions import FormParserError
 from python_multipart.multipart import parse_options_header
 from starlette.requests import Request
 
-from service.body import BodyLimits, body_chunks
+from service.body import BodyLimits, SpoolFactory, body_chunks
 from service.errors import InvalidInputError, UnsupportedMediaError
 
 FILE_FIELD = "file"
 MAX_PARTS = 16  # the form has one field; a few extra are ignored, more are refused
-
-SpoolFactory = Callable[[], BinaryIO]
 
 
 class Upload:
@@ -38,17 +34,6 @@ class Upload:
 
     def close(self) -> None:
         self.file.close()
-
-
-def spool_factory(*, max_memory_bytes: int, tmp_dir: Path | None = None) -> SpoolFactory:
-    def make() -> BinaryIO:
-        # Closed by Upload.close, or on any error while receiving; spilled files are unlinked.
-        spool = tempfile.SpooledTemporaryFile(  # noqa: SIM115
-            max_size=max_memory_bytes, mode="w+b", dir=None if tmp_dir is None else str(tmp_dir)
-        )
-        return cast(BinaryIO, spool)
-
-    return make
 
 
 class _FileCollector:

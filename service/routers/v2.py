@@ -15,15 +15,15 @@ from __future__ import annotations
 
 from functools import partial
 from http import HTTPStatus
-from typing import Any, ClassVar, Final
+from typing import Any, BinaryIO, ClassVar, Final
 
 import numpy as np
 from fastapi import APIRouter, Request
 
-from service.admission import deadline
-from service.body import read_body
+from service.admission import Admission, deadline
+from service.body import SpoolFactory, spool_body
 from service.cancellation import CancelToken
-from service.dependencies import AdmissionDep, PipelineDep, ReadyModelDep, SettingsDep
+from service.dependencies import AdmissionDep, PipelineDep, ReadyModelDep, SettingsDep, SpoolFactoryDep
 from service.errors import ServiceError
 from service.model import SongModel
 from service.oip import (
@@ -41,6 +41,7 @@ from service.oip import (
 )
 from service.pipeline import Pipeline
 from service.schemas import ErrorResponse
+from service.settings import Settings
 
 router = APIRouter(prefix="/v2", tags=["open inference protocol"])
 # Probes (Kubernetes, KServe) call these without credentials, as they call /healthz and /readyz.
@@ -112,9 +113,9 @@ async def version_metadata(name: str, version: int, model: ReadyModelDep) -> Mod
 
 
 def _parse_and_infer(
-    pipeline: Pipeline, body: bytes, outputs: list[str], cancel: CancelToken
+    pipeline: Pipeline, body: BinaryIO, outputs: list[str], cancel: CancelToken
 ) -> tuple[InferRequest, dict[str, np.ndarray], list[str]]:
-    parsed, mel, wanted = parse_infer_request(body, outputs)
+    parsed, mel, wanted = parse_infer_request(body.read(), outputs)
     cancel.raise_if_cancelled()
     return parsed, pipeline.infer(mel, cancel), wanted
 
@@ -164,9 +165,10 @@ async def infer(
     pipeline: PipelineDep,
     admission: AdmissionDep,
     settings: SettingsDep,
+    make_spool: SpoolFactoryDep,
 ) -> InferResponse:
     """Open Inference Protocol: per-segment probabilities for a batch of log-mel segments."""
-    return await _infer(_served(model, name, None), request, pipeline, admission, settings)
+    return await _infer(_served(model, name, None), request, pipeline, admission, settings, make_spool)
 
 
 @router.post(
@@ -183,20 +185,26 @@ async def version_infer(
     pipeline: PipelineDep,
     admission: AdmissionDep,
     settings: SettingsDep,
+    make_spool: SpoolFactoryDep,
 ) -> InferResponse:
     """Open Inference Protocol: as ``infer``, for one version."""
-    return await _infer(_served(model, name, version), request, pipeline, admission, settings)
+    return await _infer(_served(model, name, version), request, pipeline, admission, settings, make_spool)
 
 
 async def _infer(
-    model: SongModel, request: Request, pipeline: PipelineDep, admission: AdmissionDep, settings: SettingsDep
+    model: SongModel,
+    request: Request,
+    pipeline: Pipeline,
+    admission: Admission,
+    settings: Settings,
+    make_spool: SpoolFactory,
 ) -> InferResponse:
     # As for POST /predict: the body is read before a slot is asked for; the deadline covers all.
     # Parsing runs in the worker that holds the slot: off the event loop, and at most one body
     # per slot is being turned into objects at a time.
     async with deadline(settings.request_timeout_s):
-        body = await read_body(request, settings.body_limits(MAX_BODY_BYTES))
-        async with admission.admit(ready=pipeline.ready) as slot:
+        body = await spool_body(request, settings.body_limits(MAX_BODY_BYTES), make_spool)
+        async with admission.admit(ready=pipeline.ready, on_release=body.close) as slot:
             work = partial(_parse_and_infer, pipeline, body, model.artifact.signature.output_names)
             parsed, probabilities, wanted = await admission.run(slot, work)
     return InferResponse(

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from pathlib import Path
+from typing import Any, BinaryIO
 
 import pytest
 
-from service.body import BodyLimits, read_body
+from service.body import BodyLimits, read_body, spool_body, spool_factory
 from service.errors import BodyTimeoutError, InvalidInputError, PayloadTooLargeError
 from tests.service.test_upload import make_request
 
@@ -70,3 +71,22 @@ def test_a_client_gone_mid_body_is_a_400_not_a_500() -> None:
     limits = BodyLimits(max_bytes=10_000, idle_timeout_s=1.0)
     with pytest.raises(InvalidInputError, match="disconnected before the end"):
         read(PacedClient(chunks=2, vanish=True), limits, {"content-length": "5000"})
+
+
+def test_a_spooled_body_reads_from_the_start_and_is_closed_on_failure(tmp_path: Path) -> None:
+    made: list[BinaryIO] = []
+    make = spool_factory(max_memory_bytes=150, tmp_dir=tmp_path)
+
+    def recording() -> BinaryIO:
+        made.append(make())
+        return made[-1]
+
+    limits = BodyLimits(max_bytes=1000, idle_timeout_s=1.0)
+    request = make_request(PacedClient(chunks=5).receive, {})
+    spooled = asyncio.run(spool_body(request, limits, recording))
+    assert spooled.read() == b"x" * 500
+    spooled.close()
+    stalled = make_request(PacedClient(chunks=2, vanish=True).receive, {})
+    with pytest.raises(InvalidInputError):
+        asyncio.run(spool_body(stalled, limits, recording))
+    assert len(made) == 2 and all(f.closed for f in made)

@@ -11,9 +11,9 @@ from typing import Any, BinaryIO
 import pytest
 from starlette.requests import Request
 
-from service.body import BodyLimits
+from service.body import BodyLimits, spool_factory
 from service.errors import InvalidInputError, PayloadTooLargeError, UnsupportedMediaError
-from service.upload import Upload, receive_upload, spool_factory
+from service.upload import Upload, receive_upload
 
 BOUNDARY = "songidboundary"
 CONTENT_TYPE = f"multipart/form-data; boundary={BOUNDARY}"
