@@ -19,6 +19,7 @@ from frontend.audio import INPUT_SHAPE
 from frontend.labels import LABELS_FILE, LabelSet
 
 INPUT_NAME: Final = "mel"
+EMBEDDING: Final = "embedding"  # the trunk's features, shared by every head (an output of kind tensor)
 HEAD: Final = "head"
 TENSOR: Final = "tensor"
 Kind = Literal["head", "tensor"]

@@ -72,7 +72,8 @@ class Analysis:
         segment_times: ``(start_s, end_s)`` of each 3-second segment.
         segment_probs: per task head, ``(n_segments, n_labels)`` probabilities.
         song_probs: per task head, ``(n_labels,)`` song-level probabilities summing to 1.
-        segment_outputs: the network's other outputs, ``(n_segments, *shape)`` each.
+        segment_outputs: the network's other outputs (the ``embedding``), ``(n_segments, *shape)`` each.
+        song_outputs: their mean over the song's segments, ``shape`` each (float64).
         labels: per task head, the labels in output order.
     """
 
@@ -81,6 +82,7 @@ class Analysis:
     segment_probs: dict[str, np.ndarray]
     song_probs: dict[str, np.ndarray]
     segment_outputs: dict[str, np.ndarray]
+    song_outputs: dict[str, np.ndarray]
     labels: dict[str, list[Label]]
 
     @property
@@ -196,11 +198,13 @@ class Pipeline:
                 decode_s=decoded - started, inference_s=perf_counter() - decoded, audio_s=duration_s
             )
         heads = self.model.labels
+        tensors = {name: out for name, out in outputs.items() if name not in heads}
         return Analysis(
             duration_s=duration_s,
             segment_times=segment_times(segments.shape[0]),
             segment_probs={task: outputs[task] for task in heads},
             song_probs={task: song_probabilities(outputs[task]) for task in heads},
-            segment_outputs={name: out for name, out in outputs.items() if name not in heads},
+            segment_outputs=tensors,
+            song_outputs={name: out.mean(axis=0, dtype=np.float64) for name, out in tensors.items()},
             labels=heads,
         )

@@ -1,7 +1,8 @@
 """Export a trained run to a model folder: the network as ONNX (tf2onnx), checked against Keras.
 
 What the folder holds and how it is written is :mod:`frontend.artifact`'s; this module makes
-the ONNX graph, its signature (one head per task of the run), the labels' display names, the
+the ONNX graph, its signature (one head per task of the run, then the trunk's ``embedding``),
+the labels' display names, the
 metrics and the model card, and hands them to :func:`frontend.artifact.write_model_folder`.
 """
 
@@ -17,7 +18,7 @@ import pycountry
 from frontend.artifact import write_model_folder
 from frontend.audio import INPUT_SHAPE
 from frontend.labels import Label, LabelSet
-from frontend.signature import INPUT_NAME, Signature
+from frontend.signature import EMBEDDING, INPUT_NAME, Signature, TensorSpec
 from training.card import model_card
 from training.onnx_graph import affine_to_batchnorm
 from training.run_folder import RunFolder
@@ -59,9 +60,13 @@ def to_onnx(model: Any, outputs: list[str], *, rewrite: bool = True) -> Any:
     proto, _ = tf2onnx.convert.from_function(serve, input_signature=spec, opset=OPSET)
     for value in [*proto.graph.input, *proto.graph.output]:  # name the dynamic axis
         value.type.tensor_type.shape.dim[0].dim_param = BATCH_DIM
-    output_names = [o.name for o in proto.graph.output]
-    if output_names != outputs:
-        raise RuntimeError(f"ONNX outputs {output_names} are not the ones asked for, {outputs}")
+    produced = {o.name: type(o)() for o in proto.graph.output}
+    for o in proto.graph.output:
+        produced[o.name].CopyFrom(o)
+    if sorted(produced) != sorted(outputs):
+        raise RuntimeError(f"ONNX outputs {sorted(produced)} are not the ones asked for, {outputs}")
+    del proto.graph.output[:]  # tf2onnx orders a dict's outputs by name; the signature's order is kept
+    proto.graph.output.extend(produced[name] for name in outputs)
     if rewrite:
         affine_to_batchnorm(proto)
     return proto
@@ -90,13 +95,14 @@ def export_run(run_dir: Path, models_dir: Path, *, name: str, version: int = 1) 
         RuntimeError: ONNX and Keras disagree by more than ``PARITY_TOLERANCE``.
         frontend.artifact.ArtifactError: what was written does not load.
     """
-    from training.model import load_model  # lazy: heavy import (TensorFlow)
+    from training.model import TRUNK_OUTPUT, load_model, with_embedding  # lazy: heavy import (TensorFlow)
 
     run = RunFolder(run_dir)
     ids = run.read_labels()
     labels = display_labels(ids)
-    signature = Signature.for_heads(labels)
-    model = load_model(run.model)
+    model = with_embedding(load_model(run.model), list(labels))
+    width = int(model.get_layer(TRUNK_OUTPUT).output.shape[-1])
+    signature = Signature.for_heads(labels, tensors=[TensorSpec(EMBEDDING, (width,))])
     onnx_model = to_onnx(model, signature.output_names).SerializeToString()
     max_diff = parity(model, onnx_model, signature.output_names)
     out = models_dir / name

@@ -7,7 +7,7 @@ from pathlib import Path
 import keras
 
 from frontend.audio import INPUT_SHAPE
-from frontend.signature import INPUT_NAME
+from frontend.signature import EMBEDDING, INPUT_NAME
 from training.layers import FusedBatchNormalization
 
 TRUNK_CHANNELS = (32, 64, 128, 64, 32)  # Singh & Biswas, Fig. 2
@@ -17,6 +17,7 @@ DROPOUT = 0.25
 # data, inference-mode predictions collapsed to one class for the first epochs while the same
 # weights in training mode reached 49 % artist accuracy on validation. 0.9 forgets in ~50 steps.
 BN_MOMENTUM = 0.9
+TRUNK_OUTPUT = "flatten"  # the trunk's last layer: its output is the shared embedding of every head
 
 
 def build_model(n_classes: dict[str, int], *, name: str = "artist_language_cnn") -> keras.Model:
@@ -39,11 +40,22 @@ def build_model(n_classes: dict[str, int], *, name: str = "artist_language_cnn")
         x = FusedBatchNormalization(momentum=BN_MOMENTUM, name=f"bn{i}")(x)
         x = keras.layers.MaxPooling2D(2, name=f"pool{i}")(x)
         x = keras.layers.Dropout(DROPOUT, name=f"dropout{i}")(x)
-    x = keras.layers.Flatten(name="flatten")(x)
+    x = keras.layers.Flatten(name=TRUNK_OUTPUT)(x)
     outputs = {
         task: keras.layers.Dense(n, activation="softmax", name=task)(x) for task, n in n_classes.items()
     }
     return keras.Model(inputs=inputs, outputs=outputs, name=name)
+
+
+def with_embedding(model: keras.Model, tasks: list[str]) -> keras.Model:
+    """The same network (same weights) also giving the trunk's flattened features as ``embedding``.
+
+    Training needs no such output; export adds it, so the model folder carries the embedding that
+    every head reads (480 values a segment for the paper's input), for open-set scores and enrolment.
+    """
+    outputs = {task: model.get_layer(task).output for task in tasks}
+    outputs[EMBEDDING] = model.get_layer(TRUNK_OUTPUT).output
+    return keras.Model(inputs=model.inputs, outputs=outputs, name=model.name)
 
 
 def load_model(path: Path | str) -> keras.Model:

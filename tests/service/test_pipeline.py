@@ -87,7 +87,7 @@ def test_analysis_ranks_labels_like_the_response(pipeline: Pipeline) -> None:
     best = top["artist"][0]
     assert best.probability == pytest.approx(analysis.song_probs["artist"].max())
     assert analysis.segment_ranked(1, 1)["language"][0].label in pipeline.model.labels["language"]
-    assert analysis.segment_outputs == {}  # the sample model has heads only
+    assert analysis.segment_outputs == analysis.song_outputs == {}  # the sample model has heads only
 
 
 def test_ranked_keeps_label_order_on_ties_and_clips_to_unit_range() -> None:

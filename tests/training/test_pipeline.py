@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import keras
 import numpy as np
 import onnx
 import onnxruntime as ort
@@ -14,7 +15,7 @@ from frontend.artifact import load_artifact
 from frontend.audio import segments_from_audio
 from tests.conftest import write_catalog
 from training.cli import main
-from training.model import load_model
+from training.model import load_model, with_embedding
 from training.prepare import FAILURES_FILE, read_index
 from training.run_folder import RunFolder, curves_file
 
@@ -95,6 +96,8 @@ def test_train_evaluate_export_parity(workdir: Path, capsys: pytest.CaptureFixtu
 
     artifact = load_artifact(models / "tiny")
     assert artifact.tasks == ["artist", "language"]
+    assert artifact.signature.tensors == ["embedding"]  # the trunk's features, beside the heads
+    assert artifact.signature.outputs[-1].shape == (480,)
     assert [label.name for label in artifact.labels["language"]] == ["English", "French"]
     assert json.loads((models / "tiny" / "metrics.json").read_text())["export"]["parity_max_abs_diff"] <= 1e-4
 
@@ -105,7 +108,9 @@ def test_train_evaluate_export_parity(workdir: Path, capsys: pytest.CaptureFixtu
     assert session.get_inputs()[0].shape == ["N", 187, 96, 1]
     ops = [node.op_type for node in onnx.load(artifact.onnx_path).graph.node]
     assert ops.count("BatchNormalization") == 5 and "Mul" not in ops  # the trunk keeps ORT's blocked layout
-    got = session.run(None, {"mel": batch})
-    expected = model.predict_on_batch(batch)
-    for task, out in zip(artifact.tasks, got, strict=True):
-        assert np.abs(out - expected[task]).max() <= 1e-4
+    got = dict(zip(artifact.signature.output_names, session.run(None, {"mel": batch}), strict=True))
+    expected = with_embedding(model, artifact.tasks).predict_on_batch(batch)
+    for name in artifact.signature.output_names:
+        assert np.abs(got[name] - expected[name]).max() <= 1e-4
+    trunk = keras.Model(model.inputs, model.get_layer("flatten").output).predict_on_batch(batch)
+    np.testing.assert_allclose(got["embedding"], trunk, rtol=1e-4, atol=1e-4)
