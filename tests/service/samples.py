@@ -15,7 +15,7 @@ from onnx import TensorProto, helper, numpy_helper
 from frontend.artifact import triton_config
 from frontend.audio import FRONTEND_PARAMS, N_MELS, SEGMENT_FRAMES
 from frontend.labels import Label
-from frontend import signature
+from frontend.signature import EMBEDDING as EMBEDDING_NAME
 from frontend.signature import INPUT_NAME, Signature, TensorSpec
 
 ARTISTS = [
@@ -41,7 +41,7 @@ FORMATS: dict[str, tuple[str, str, int]] = {
 }
 
 
-EMBEDDING = TensorSpec(signature.EMBEDDING, (N_MELS,))  # an output that is not a task head
+EMBEDDING = TensorSpec(EMBEDDING_NAME, (N_MELS,))  # an output that is not a task head
 
 
 def build_onnx(
