@@ -13,12 +13,13 @@ also under ``/versions/{version}``). Errors keep the service's body,
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import partial
 from http import HTTPStatus
-from typing import Any, BinaryIO, ClassVar, Final
+from typing import Annotated, Any, BinaryIO, ClassVar, Final
 
 import numpy as np
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 
 from service.admission import Admission, deadline
 from service.body import SpoolFactory, spool_body
@@ -152,23 +153,34 @@ async def version_ready(name: str, version: int, model: ReadyModelDep) -> ReadyR
     return ReadyResponse()
 
 
+@dataclass(frozen=True)
+class _InferContext:
+    """What an inference needs beyond its request and model (one dependency for both routes)."""
+
+    pipeline: Pipeline
+    admission: Admission
+    settings: Settings
+    make_spool: SpoolFactory
+
+
+def _infer_context(
+    pipeline: PipelineDep, admission: AdmissionDep, settings: SettingsDep, make_spool: SpoolFactoryDep
+) -> _InferContext:
+    return _InferContext(pipeline, admission, settings, make_spool)
+
+
+InferContextDep = Annotated[_InferContext, Depends(_infer_context)]
+
+
 @router.post(
     "/models/{name}/infer",
     response_model=InferResponse,
     responses=error_responses(400, 401, 404, 408, 413, 422, 503, 504),
     openapi_extra={"requestBody": INFER_BODY},
 )
-async def infer(
-    name: str,
-    request: Request,
-    model: ReadyModelDep,
-    pipeline: PipelineDep,
-    admission: AdmissionDep,
-    settings: SettingsDep,
-    make_spool: SpoolFactoryDep,
-) -> InferResponse:
+async def infer(name: str, request: Request, model: ReadyModelDep, context: InferContextDep) -> InferResponse:
     """Open Inference Protocol: per-segment probabilities for a batch of log-mel segments."""
-    return await _infer(_served(model, name, None), request, pipeline, admission, settings, make_spool)
+    return await _infer(_served(model, name, None), request, context)
 
 
 @router.post(
@@ -178,32 +190,19 @@ async def infer(
     openapi_extra={"requestBody": INFER_BODY},
 )
 async def version_infer(
-    name: str,
-    version: int,
-    request: Request,
-    model: ReadyModelDep,
-    pipeline: PipelineDep,
-    admission: AdmissionDep,
-    settings: SettingsDep,
-    make_spool: SpoolFactoryDep,
+    name: str, version: int, request: Request, model: ReadyModelDep, context: InferContextDep
 ) -> InferResponse:
     """Open Inference Protocol: as ``infer``, for one version."""
-    return await _infer(_served(model, name, version), request, pipeline, admission, settings, make_spool)
+    return await _infer(_served(model, name, version), request, context)
 
 
-async def _infer(
-    model: SongModel,
-    request: Request,
-    pipeline: Pipeline,
-    admission: Admission,
-    settings: Settings,
-    make_spool: SpoolFactory,
-) -> InferResponse:
+async def _infer(model: SongModel, request: Request, context: _InferContext) -> InferResponse:
     # As for POST /predict: the body is read before a slot is asked for; the deadline covers all.
     # Parsing runs in the worker that holds the slot: off the event loop, and at most one body
     # per slot is being turned into objects at a time.
+    pipeline, admission, settings = context.pipeline, context.admission, context.settings
     async with deadline(settings.request_timeout_s):
-        body = await spool_body(request, settings.body_limits(MAX_BODY_BYTES), make_spool)
+        body = await spool_body(request, settings.body_limits(MAX_BODY_BYTES), context.make_spool)
         async with admission.admit(ready=pipeline.ready, on_release=body.close) as slot:
             work = partial(_parse_and_infer, pipeline, body, model.artifact.signature.output_names)
             parsed, probabilities, wanted = await admission.run(slot, work)
