@@ -6,6 +6,12 @@ A composer is kept with at least :data:`MIN_TRACKS` tracks of at least
 :data:`MIN_DURATION_S` seconds; co-composed tracks, uncredited tracks and the second
 copy of byte-identical files are left out. Every candidate and the reason it was
 kept or dropped is written to ``candidates.csv`` beside the manifest.
+
+The long-enough tracks left out for their credit (composers with fewer tracks, uncredited,
+co-composed) are real music by people the benchmark never names: they are converted too and
+listed apart, in ``outsiders.csv`` (the manifest's columns plus ``status``; ``artist`` is empty
+where the track is uncredited), for open-set tests and outlier exposure. No training reads it
+unless asked to.
 """
 
 from __future__ import annotations
@@ -45,6 +51,8 @@ CANDIDATE_COLUMNS: Final = (
 )
 
 OK: Final = "ok"
+OUTSIDE: Final = ("composer_lt3", "no_label", "collab")  # statuses of the outsiders (module docstring)
+OUTSIDERS_FILE: Final = "outsiders.csv"
 
 
 @dataclass(frozen=True)
@@ -134,6 +142,20 @@ def scan(roots: dict[str, Path]) -> list[Track]:
     return tracks
 
 
+def _row(decision: Decision, duration_s: float) -> dict[str, str | float]:
+    track = decision.track
+    return {
+        "path": output_path(track).as_posix(),
+        "artist": decision.artist,
+        "language": LANGUAGE,
+        "group": track.group,
+        "soundtrack": track.candidate.package,
+        "duration_s": duration_s,
+        "source": track.candidate.source,
+        "md5": track.md5,
+    }
+
+
 def build(
     *, cache_dir: Path, jobs: int = 2, min_duration_s: float = MIN_DURATION_S, min_tracks: int = MIN_TRACKS
 ) -> Path:
@@ -145,14 +167,17 @@ def build(
     out_dir = cache_dir / NAME
     decisions = decide(scan(roots), min_duration_s=min_duration_s, min_tracks=min_tracks)
     kept = [d for d in decisions if d.status == OK]
+    outside = [d for d in decisions if d.status in OUTSIDE and d.track.duration_s >= min_duration_s]
     convert_jobs = [
         ConvertJob(inputs=d.track.candidate.files, output=out_dir / output_path(d.track), mode="mix")
-        for d in kept
+        for d in (*kept, *outside)
     ]
     durations, failures = run_jobs(convert_jobs, workers=jobs, desc=f"{NAME} audio")
     prune_stale(out_dir / "audio", {j.output for j in convert_jobs})
     if failures:
-        log.warning("%d of %d tracks could not be converted and are left out", len(failures), len(kept))
+        log.warning(
+            "%d of %d tracks could not be converted and are left out", len(failures), len(convert_jobs)
+        )
     write_csv(
         out_dir / "candidates.csv",
         CANDIDATE_COLUMNS,
@@ -171,17 +196,8 @@ def build(
             for d in decisions
         ),
     )
-    rows: list[dict[str, str | float]] = [
-        {
-            "path": output_path(d.track).as_posix(),
-            "artist": d.artist,
-            "language": LANGUAGE,
-            "group": d.track.group,
-            "soundtrack": d.track.candidate.package,
-            "duration_s": durations[out_dir / output_path(d.track)],
-            "source": d.track.candidate.source,
-            "md5": d.track.md5,
-        }
+    rows = [
+        _row(d, durations[out_dir / output_path(d.track)])
         for d in kept
         if out_dir / output_path(d.track) in durations
     ]
@@ -193,6 +209,13 @@ def build(
         )
         rows = [r for r in rows if r["artist"] not in too_few]
     manifest = write_manifest(out_dir / "manifest.csv", EXTRA_COLUMNS, rows)
+    outsiders = [
+        {**_row(d, durations[out_dir / output_path(d.track)]), "status": d.status}
+        for d in outside
+        if out_dir / output_path(d.track) in durations
+    ]
+    write_manifest(out_dir / OUTSIDERS_FILE, (*EXTRA_COLUMNS, "status"), outsiders)
+    log.info("%s: %d outsiders (real music by people the benchmark leaves out)", NAME, len(outsiders))
     counts = Counter(d.status for d in decisions)
     log.info("%s: %s", NAME, ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
     return manifest

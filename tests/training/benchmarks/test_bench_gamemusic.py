@@ -162,6 +162,22 @@ def test_build_writes_manifest_and_audio(fake_build: Path) -> None:
     assert "celtic_fast.ogg" not in candidates
 
 
+def test_tracks_left_out_for_their_credit_are_kept_apart_as_outsiders(fake_build: Path) -> None:
+    manifest = gamemusic.build(cache_dir=fake_build, jobs=1, min_duration_s=1.0)
+    outsiders = list(csv.DictReader((manifest.parent / "outsiders.csv").open()))
+    by_source = {r["source"].rsplit("/", 1)[-1]: r for r in outsiders}
+    assert sorted(by_source) == ["celtic.ogg", "lonely.ogg"]  # not the short track, nor the duplicate
+    assert (by_source["lonely.ogg"]["artist"], by_source["lonely.ogg"]["status"]) == (
+        "Lonely Composer",
+        "composer_lt3",
+    )
+    assert by_source["celtic.ogg"]["status"] == "collab"
+    trained = {r["path"] for r in csv.DictReader(manifest.open())}
+    assert trained.isdisjoint(r["path"] for r in outsiders)
+    for r in outsiders:
+        assert sf.info(str(manifest.parent / r["path"])).samplerate == 16000
+
+
 def test_rebuild_reuses_converted_files(fake_build: Path) -> None:
     manifest = gamemusic.build(cache_dir=fake_build, jobs=1, min_duration_s=1.0)
     files = {p: p.stat().st_mtime_ns for p in (manifest.parent / "audio").rglob("*.flac")}
