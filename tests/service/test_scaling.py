@@ -42,7 +42,7 @@ def test_cpu_replicas_publish_no_host_port_so_they_scale(services: dict[str, Any
 
 def test_the_proxy_is_the_one_way_in(services: dict[str, Any]) -> None:
     proxy = services["proxy"]
-    assert proxy["ports"] == ["127.0.0.1:8000:8080"]
+    assert proxy["ports"] == ["127.0.0.1:${SONGID_PROXY_PORT:-8000}:8080"]  # loopback; 8000 unless set
     assert proxy["depends_on"] == {"songid": {"condition": "service_healthy"}}
     (conf,) = proxy["volumes"]
     assert (conf["source"], conf["target"], conf["read_only"]) == (
