@@ -1,4 +1,5 @@
-"""ONNX graph rewrites that make the exported network faster in ONNX Runtime, outputs unchanged.
+"""ONNX graph rewrites that make the exported network faster in ONNX Runtime, outputs unchanged,
+and one that exposes the trunk's features of an already exported network (:func:`expose_head_input`).
 
 At inference a Keras BatchNormalization is an affine map ``y = a * x + b`` per channel, which
 tf2onnx writes as ``Mul`` then ``Add`` with ``[1, C, 1, 1]`` constants. ONNX Runtime runs the
@@ -121,3 +122,38 @@ def affine_to_batchnorm(model: onnx.ModelProto) -> int:
         graph.value_info.remove(stale)
     onnx.checker.check_model(model)
     return len(replace)
+
+
+def expose_head_input(model: onnx.ModelProto, heads: list[str], name: str) -> int:
+    """Add the tensor every head reads (the trunk's features) as a further graph output ``name``.
+
+    Each head must be ``Softmax(MatMul(x, W) [+ b])`` on the same ``x`` (as tf2onnx writes a Keras
+    ``Dense`` with a softmax); the new output is ``x`` through an ``Identity``, ``[N, width]``. The
+    heads' outputs are unchanged: nothing is rewired.
+
+    Returns:
+        the output's width (the rows of the heads' ``W``).
+
+    Raises:
+        ValueError: a head is not of that form, or the heads read different tensors.
+    """
+    graph = model.graph
+    producer = {out: node for node in graph.node for out in node.output}
+    init = {t.name: t for t in graph.initializer}
+    read: dict[str, int] = {}
+    for head in heads:
+        node = producer.get(head)
+        if node is None or node.op_type != "Softmax":
+            raise ValueError(f"output {head!r} is not produced by a Softmax")
+        node = producer.get(node.input[0])
+        if node is not None and node.op_type == "Add":
+            node = next((producer.get(i) for i in node.input if i not in init), None)
+        if node is None or node.op_type != "MatMul" or node.input[1] not in init:
+            raise ValueError(f"head {head!r} is not Softmax(MatMul(x, W) + b)")
+        read[node.input[0]] = int(numpy_helper.to_array(init[node.input[1]]).shape[0])
+    if len(read) != 1:
+        raise ValueError(f"the heads {heads} read different tensors: {sorted(read)}")
+    ((features, width),) = read.items()
+    graph.node.append(helper.make_node("Identity", [features], [name], name=f"{name}_output"))
+    graph.output.append(helper.make_tensor_value_info(name, onnx.TensorProto.FLOAT, ["N", width]))
+    return width

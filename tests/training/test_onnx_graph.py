@@ -8,7 +8,9 @@ import onnxruntime as ort
 import pytest
 from onnx import TensorProto, helper, numpy_helper
 
-from training.onnx_graph import affine_to_batchnorm
+from frontend.audio import INPUT_SHAPE, N_MELS
+from tests.service.samples import LABELS, build_onnx
+from training.onnx_graph import affine_to_batchnorm, expose_head_input
 
 C = 4
 
@@ -92,3 +94,21 @@ def test_a_constant_not_per_channel_is_left_alone() -> None:
     model = block(np.ones(6), shape=(1, 1, 1, 6))  # broadcasts over the last axis, not over channels
     assert affine_to_batchnorm(model) == 0
     assert ops(model) == ["Conv", "Relu", "Mul", "Add", "MaxPool"]
+
+
+def test_the_heads_input_becomes_an_output_and_the_heads_stay_bit_for_bit() -> None:
+    model = build_onnx(LABELS)
+    x = np.random.default_rng(1).uniform(0, 5, (3, *INPUT_SHAPE)).astype(np.float32)
+    before = ort.InferenceSession(model.SerializeToString()).run(None, {"mel": x})
+    assert expose_head_input(model, list(LABELS), "embedding") == N_MELS
+    onnx.checker.check_model(model)
+    after = ort.InferenceSession(model.SerializeToString()).run(None, {"mel": x})
+    assert [o.name for o in model.graph.output] == [*LABELS, "embedding"]
+    for old, new in zip(before, after, strict=False):
+        np.testing.assert_array_equal(old, new)
+    np.testing.assert_allclose(after[-1], x.mean(axis=(1, 3)) - 2.0, rtol=1e-5, atol=1e-5)
+
+
+def test_heads_of_another_form_are_refused_by_name() -> None:
+    with pytest.raises(ValueError, match=r"output 'mood' is not produced by a Softmax"):
+        expose_head_input(build_onnx(LABELS), ["mood"], "embedding")
