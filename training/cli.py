@@ -161,6 +161,17 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_openset(args: argparse.Namespace) -> int:
+    from training.openset_report import OpenSetInputs, run
+
+    inputs = OpenSetInputs(args.model, args.cache, args.split, args.unknown, args.work, task=args.task)
+    for f in run(inputs, args.out):
+        rates = f"false rejects {f.false_rejects:.1%}, false accepts {f.false_accepts:.1%}"
+        print(f"{f.score}: AUROC {f.auroc:.3f}, {rates}")
+    print(f"report written to {args.out}")
+    return 0
+
+
 def cmd_benchmark(args: argparse.Namespace) -> int:
     from training.benchmarks.build import build_benchmark
     from training.benchmarks.manifest import summarize
@@ -253,6 +264,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--name", required=True)
     p.add_argument("--version", type=int, default=1)
     p.set_defaults(func=cmd_export)
+
+    p = sub.add_parser("openset", help="open-set scores of an exported model: known songs against unknown")
+    p.add_argument("--model", type=Path, default=Path("models"), help="model folder, or one holding one")
+    p.add_argument("--cache", type=Path, required=True, help="mel cache of the known songs")
+    p.add_argument("--split", type=Path, required=True, help="their split: train, val (threshold), test")
+    p.add_argument("--unknown", type=Path, required=True, help="manifest of songs by unknown artists")
+    p.add_argument("--work", type=Path, default=Path("data/openset"), help="kept outputs (resumable)")
+    p.add_argument("--task", default="artist")
+    p.add_argument("--out", type=Path, default=Path("reports/openset.md"))
+    p.set_defaults(func=cmd_openset)
     return parser
 
 

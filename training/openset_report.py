@@ -1,0 +1,146 @@
+"""``songid openset``: the open-set scores of :mod:`training.openset` measured on an exported model,
+written to a Markdown report.
+
+Known songs come from a prepared mel cache and its split (train: statistics, val: threshold,
+test: figures); unknown songs from a manifest of music by people the model never saw (for
+gamemusic, ``outsiders.csv``). Each song's outputs are kept in ``<work>/outputs.npz``, so a rerun
+only measures.
+"""
+
+from __future__ import annotations
+
+import csv
+import logging
+import platform
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from tqdm import tqdm
+
+from frontend.artifact import load_artifact
+from training.openset import VAL_FALSE_REJECTS, Network, OpenSetFigures, SongOutputs, fit_scores, measure
+from training.prepare import mel_path, read_index
+from training.split import read_split
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class OpenSetInputs:
+    model_dir: Path
+    cache_dir: Path
+    split_file: Path
+    unknown_manifest: Path
+    work_dir: Path
+    task: str = "artist"
+
+
+def _outputs(inputs: OpenSetInputs) -> tuple[dict[str, list[SongOutputs]], dict[str, np.ndarray], list[str]]:
+    artifact = load_artifact(inputs.model_dir)
+    network = Network(artifact)
+    ids = [label.id for label in artifact.labels[inputs.task]]
+    assignment = read_split(inputs.split_file)
+    songs = [s for s in read_index(inputs.cache_dir) if s.song_id in assignment]
+    unknown_paths = _manifest_paths(inputs.unknown_manifest)
+    store = inputs.work_dir / "outputs.npz"
+    if store.is_file():
+        cached = dict(np.load(store))
+    else:
+        cached = {}
+        for s in tqdm(songs, desc="known songs"):
+            _keep(cached, s.song_id, network.song(np.load(mel_path(inputs.cache_dir, s.song_id))))
+        for i, path in enumerate(tqdm(unknown_paths, desc="unknown songs")):
+            _keep(cached, f"unknown{i}", network.song_from_file(path))
+        inputs.work_dir.mkdir(parents=True, exist_ok=True)
+        np.savez(store, **cached)
+    groups: dict[str, list[SongOutputs]] = {"train": [], "val": [], "test": [], "unknown": []}
+    labels: dict[str, list[int]] = {"train": [], "val": [], "test": []}
+    for s in songs:
+        part = assignment[s.song_id]
+        groups[part].append(_restore(cached, s.song_id, network.tasks))
+        labels[part].append(ids.index(s.labels[inputs.task]))
+    groups["unknown"] = [_restore(cached, f"unknown{i}", network.tasks) for i in range(len(unknown_paths))]
+    return groups, {k: np.array(v) for k, v in labels.items()}, network.tasks
+
+
+def _manifest_paths(manifest: Path) -> list[Path]:
+    with manifest.open(newline="", encoding="utf-8") as f:
+        return [manifest.parent / row["path"] for row in csv.DictReader(f)]
+
+
+def _keep(store: dict[str, np.ndarray], key: str, song: SongOutputs) -> None:
+    store[f"{key}/segments"] = song.segments.astype(np.float32)
+    for task, probs in song.probs.items():
+        store[f"{key}/{task}"] = probs
+
+
+def _restore(store: dict[str, np.ndarray], key: str, tasks: list[str]) -> SongOutputs:
+    segments = store[f"{key}/segments"].astype(np.float64)
+    return SongOutputs({t: store[f"{key}/{t}"] for t in tasks}, segments, segments.mean(axis=0))
+
+
+def run(inputs: OpenSetInputs, report: Path) -> list[OpenSetFigures]:
+    """Measure every score and write ``report``; returns the figures, best AUROC first."""
+    started = time.time()
+    groups, labels, tasks = _outputs(inputs)
+    scores = fit_scores(groups["train"], labels["train"], inputs.task)
+    figures = [
+        measure(
+            score,
+            name,
+            val=groups["val"],
+            test=groups["test"],
+            test_labels=labels["test"],
+            unknown=groups["unknown"],
+            task=inputs.task,
+        )
+        for name, score in scores.items()
+    ]
+    figures.sort(key=lambda f: -f.auroc)
+    other = [t for t in tasks if t != inputs.task]
+    known_elsewhere = {t: _top_labels(groups["unknown"], t) for t in other}
+    report.write_text(
+        _markdown(inputs, figures, groups, known_elsewhere, time.time() - started), encoding="utf-8"
+    )
+    return figures
+
+
+def _top_labels(songs: list[SongOutputs], task: str) -> dict[int, int]:
+    tops = [int(np.argmax(s.probs[task])) for s in songs]
+    return {k: tops.count(k) for k in sorted(set(tops))}
+
+
+def _markdown(
+    inputs: OpenSetInputs,
+    figures: list[OpenSetFigures],
+    groups: dict[str, list[SongOutputs]],
+    known_elsewhere: dict[str, dict[int, int]],
+    seconds: float,
+) -> str:
+    artifact = load_artifact(inputs.model_dir)
+    rows = "\n".join(
+        f"| `{f.score}` | {f.auroc:.3f} | {f.false_rejects:.1%} | {f.false_accepts:.1%} "
+        f"| {f.accepted_top1:.3f} |"
+        for f in figures
+    )
+    counts = ", ".join(f"{k} {len(v)}" for k, v in groups.items())
+    elsewhere = "; ".join(
+        f"`{task}`: " + ", ".join(f"{artifact.labels[task][k].id} {n}" for k, n in tops.items())
+        for task, tops in known_elsewhere.items()
+    )
+    return f"""# Open set: post-hoc scores on `{artifact.name}` version {artifact.version}
+
+`songid openset`, {time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}, {seconds:.0f} s on
+{platform.machine()} ({platform.python_version()}). Task `{inputs.task}`. Songs: {counts}
+(train: the statistics; val: the threshold, set to reject {VAL_FALSE_REJECTS:.0%} of them; test: known;
+unknown: `{inputs.unknown_manifest.name}`, music by people the model never saw). No retraining: the
+scores read the exported network's outputs (the trunk's `embedding` exposed where the export lacks it).
+
+| score | AUROC known vs unknown | false rejects (test) | false accepts (unknown) | top-1 of accepted |
+|---|---|---|---|---|
+{rows}
+
+The unknown songs' answers on the other tasks: {elsewhere}.
+"""
