@@ -8,6 +8,7 @@ Layout (an NVIDIA Triton model repository entry, plus the product's metadata)::
         signature.json          the ONNX inputs and outputs (batch axis left out), each output a
                                 task head (softmax over that task's labels) or another tensor
         labels.json             {"tasks": {task: [{"id": ..., "name": ...}, ...]}}, heads in order
+        openset.json            optional: per head, when an answer counts as known (frontend.openset)
         frontend.json           the FRONTEND_PARAMS the model was trained with
         training_config.json    the full training configuration
         metrics.json            measured evaluation metrics
@@ -31,6 +32,7 @@ from typing import Any
 
 from frontend.audio import FRONTEND_PARAMS
 from frontend.labels import LABELS_FILE, LabelsError, LabelSet, read_labels, write_labels
+from frontend.openset import OPENSET_FILE, OpenSetError, OpenSetRule, parse_rules, rules_document
 from frontend.signature import Signature, SignatureError, TensorSpec
 
 ONNX_FILENAME = "model.onnx"
@@ -58,6 +60,7 @@ class Artifact:
     signature: Signature
     frontend: dict[str, Any]
     metrics: dict[str, Any] = field(default_factory=dict)
+    openset: dict[str, OpenSetRule] = field(default_factory=dict)  # task -> rule; none: closed set
 
     @property
     def tasks(self) -> list[str]:
@@ -183,16 +186,35 @@ def load_artifact(path: Path | str, *, version: int | None = None) -> Artifact:
         )
     labels = _read_labels(model_dir / LABELS_FILE)
     metrics_path = model_dir / METRICS_FILE
+    signature = _read_signature(model_dir, labels)
     return Artifact(
         name=model_dir.name,
         version=version,
         root=model_dir,
         onnx_path=model_dir / str(version) / ONNX_FILENAME,
         labels=labels,
-        signature=_read_signature(model_dir, labels),
+        signature=signature,
         frontend=frontend,
         metrics=_read_json(metrics_path) if metrics_path.is_file() else {},
+        openset=_read_openset(model_dir, signature.heads),
     )
+
+
+def _read_openset(model_dir: Path, heads: list[str]) -> dict[str, OpenSetRule]:
+    path = model_dir / OPENSET_FILE
+    if not path.is_file():
+        return {}
+    try:
+        return parse_rules(_read_json(path), heads=heads, where=str(path))
+    except OpenSetError as e:
+        raise ArtifactError(str(e)) from e
+
+
+def write_openset(model_dir: Path, rules: dict[str, OpenSetRule]) -> Artifact:
+    """Write (or replace) the folder's ``openset.json``; the folder must load with it."""
+    model_dir = resolve_model_dir(model_dir)
+    _write_json(model_dir / OPENSET_FILE, rules_document(rules))
+    return load_artifact(model_dir)
 
 
 def write_model_folder(

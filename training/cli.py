@@ -162,13 +162,15 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_openset(args: argparse.Namespace) -> int:
-    from training.openset_report import OpenSetInputs, run
+    from training.openset_report import OpenSetInputs, command
 
-    inputs = OpenSetInputs(args.model, args.cache, args.split, args.unknown, args.work, task=args.task)
-    for f in run(inputs, args.out):
-        rates = f"false rejects {f.false_rejects:.1%}, false accepts {f.false_accepts:.1%}"
-        print(f"{f.score}: AUROC {f.auroc:.3f}, {rates}")
-    print(f"report written to {args.out}")
+    known_only = tuple(args.known_only.split("=", 1)) if args.known_only else None
+    if known_only is not None and len(known_only) != 2:
+        raise ValueError(f"--known-only takes task=label, got {args.known_only!r}")
+    inputs = OpenSetInputs(
+        args.model, args.cache, args.split, args.unknown, args.work, task=args.task, known_only=known_only
+    )
+    print("\n".join(command(inputs, out=args.out, write_rules=args.calibrate)))
     return 0
 
 
@@ -272,6 +274,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--unknown", type=Path, required=True, help="manifest of songs by unknown artists")
     p.add_argument("--work", type=Path, default=Path("data/openset"), help="kept outputs (resumable)")
     p.add_argument("--task", default="artist")
+    p.add_argument("--known-only", default="", help="task=label: measure only those known songs")
+    p.add_argument("--calibrate", action="store_true", help="write the model folder's openset.json")
     p.add_argument("--out", type=Path, default=Path("reports/openset.md"))
     p.set_defaults(func=cmd_openset)
     return parser
