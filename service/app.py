@@ -61,7 +61,13 @@ def create_app(settings: Settings | None = None, *, model: SongModel | None = No
         retry_after_s=settings.retry_after_s,
         metrics=app_metrics,
     )
-    pipeline = Pipeline(served, settings.limits, metrics=app_metrics, others_busy=admission.others_busy)
+    pipeline = Pipeline(
+        served,
+        settings.limits,
+        metrics=app_metrics,
+        others_busy=admission.others_busy,
+        thresholds=settings.openset_thresholds,
+    )
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:

@@ -57,6 +57,12 @@ class Metrics:
             buckets=LATENCY_BUCKETS,
             registry=self.registry,
         )
+        self.decisions = Counter(
+            "songid_decisions",
+            "Song-level decisions, by task and status (known, unknown, no_evidence).",
+            ["task", "status"],
+            registry=self.registry,
+        )
         self.audio_seconds = Counter(
             "songid_audio_seconds_analysed",
             "Seconds of audio analysed, in total.",
@@ -74,9 +80,11 @@ class Metrics:
         self.requests.labels(**labels).inc()
         self.request_seconds.labels(**labels).observe(seconds)
 
-    def observe_analysis(self, *, decode_s: float, inference_s: float, audio_s: float) -> None:
+    def observe_analysis(self, *, decode_s: float, inference_s: float | None, audio_s: float) -> None:
+        """``inference_s`` is None when the network was not asked (no evidence)."""
         self.decode_seconds.observe(decode_s)
-        self.inference_seconds.observe(inference_s)
+        if inference_s is not None:
+            self.inference_seconds.observe(inference_s)
         self.audio_seconds.inc(audio_s)
         self.audio_duration.observe(audio_s)
 

@@ -1,7 +1,8 @@
 """The serving pipeline, free of HTTP: audio in, a typed :class:`Analysis` out.
 
-decode budget -> decode and resample -> log-mel segments -> batched inference -> song
-averaging -> ranking. ``POST /predict``, ``/v2`` (network only, :meth:`Pipeline.infer`) and
+decode budget -> decode and resample -> log-mel -> evidence (no usable signal: stop, every
+task ``no_evidence``) -> segments -> batched inference -> song averaging -> ranking and
+decisions (:mod:`service.decisions`). ``POST /predict``, ``/v2`` (network only, :meth:`Pipeline.infer`) and
 both ``songid-tag`` engines call this one object, so a tagged row holds exactly what the
 service answers. It runs in whatever thread calls it; admission (slots, queue, deadlines,
 the worker pool) is :mod:`service.admission`'s.
@@ -18,9 +19,12 @@ from typing import BinaryIO
 import numpy as np
 import soundfile as sf
 
-from frontend.audio import AudioDecodeError, segment_times, segments_from_audio
+from frontend.audio import SAMPLE_RATE, AudioDecodeError, load_audio, log_mel, segment, segment_times
+from frontend.evidence import Evidence, assess
 from frontend.labels import Label
+from frontend.openset import OpenSetRule
 from service.cancellation import CancelToken
+from service.decisions import Decision, decide, effective_rules, no_evidence
 from service.decode_budget import check_decode_budget
 from service.errors import NotAnalysableError, PayloadTooLargeError, UnsupportedMediaError
 from service.limits import AnalysisLimits
@@ -31,6 +35,7 @@ logger = logging.getLogger(__name__)
 
 WARM_UP_SECONDS = 3.5
 WARM_UP_RATE = 44_100  # not the model's rate, so warming up also runs the resampler
+WARM_UP_NOTES_HZ = (220.0, 330.0, 262.0, 392.0)  # the warm-up's notes: a signal with evidence
 
 
 def song_probabilities(segment_probs: np.ndarray) -> np.ndarray:
@@ -69,6 +74,9 @@ class Analysis:
 
     Attributes:
         duration_s: seconds of audio analysed (capped by ``max_duration_s``).
+        evidence: whether the audio held enough usable signal; without it nothing below was
+            computed (no segments, no probabilities) and every decision is ``no_evidence``.
+        decisions: per task, known / unknown / no_evidence (:mod:`service.decisions`).
         segment_times: ``(start_s, end_s)`` of each 3-second segment.
         segment_probs: per task head, ``(n_segments, n_labels)`` probabilities.
         song_probs: per task head, ``(n_labels,)`` song-level probabilities summing to 1.
@@ -78,6 +86,8 @@ class Analysis:
     """
 
     duration_s: float
+    evidence: Evidence
+    decisions: dict[str, Decision]
     segment_times: list[tuple[float, float]]
     segment_probs: dict[str, np.ndarray]
     song_probs: dict[str, np.ndarray]
@@ -90,8 +100,11 @@ class Analysis:
         return len(self.segment_times)
 
     def ranked(self, top_k: int) -> dict[str, list[Scored]]:
-        """Per task, the song's ``top_k`` labels."""
-        return {task: ranked(p, self.labels[task], top_k) for task, p in self.song_probs.items()}
+        """Per task, the song's ``top_k`` labels (none without evidence)."""
+        return {
+            task: ranked(self.song_probs[task], labels, top_k) if task in self.song_probs else []
+            for task, labels in self.labels.items()
+        }
 
     def segment_ranked(self, index: int, top_k: int) -> dict[str, list[Scored]]:
         """Per task, segment ``index``'s ``top_k`` labels."""
@@ -107,6 +120,7 @@ class Pipeline:
         metrics: where analysis times and audio seconds are recorded; ``None`` records nothing.
         others_busy: the model's thread policy (see :meth:`SongModel.predict`); the service
             passes its admission's, a batch worker none.
+        thresholds: per task, an open-set threshold that replaces the model folder's.
     """
 
     def __init__(
@@ -116,11 +130,14 @@ class Pipeline:
         *,
         metrics: Metrics | None = None,
         others_busy: OthersBusy | None = None,
+        thresholds: dict[str, float] | None = None,
     ) -> None:
         self.model = model
         self.limits = limits
         self._metrics = metrics
         self._others_busy = others_busy
+        self._thresholds = dict(thresholds or {})
+        self._rules: dict[str, OpenSetRule] | None = None
         self._warmed = False
 
     @property
@@ -128,15 +145,34 @@ class Pipeline:
         """Model loaded and the whole pipeline run once (first-call costs paid)."""
         return self._warmed and self.model.ready
 
+    @property
+    def rules(self) -> dict[str, OpenSetRule]:
+        """Per task, the open-set rule in force (the model folder's, with the operator's thresholds).
+
+        Raises:
+            ValueError: a threshold names a task the model does not have.
+        """
+        if self._rules is None:
+            artifact = self.model.artifact
+            self._rules = effective_rules(artifact.openset, self._thresholds, artifact.tasks)
+        return self._rules
+
     def warm_up(self) -> None:
-        """Analyse a few seconds of synthetic audio so the first request is not slow."""
-        rng = np.random.default_rng(0)
-        noise = (0.01 * rng.standard_normal(int(WARM_UP_SECONDS * WARM_UP_RATE))).astype(np.float32)
+        """Analyse a few seconds of synthetic notes so the first request is not slow.
+
+        Raises:
+            ValueError: an operator's threshold names a task the model does not have.
+        """
+        t = np.arange(int(WARM_UP_SECONDS * WARM_UP_RATE)) / WARM_UP_RATE
+        note = np.asarray(WARM_UP_NOTES_HZ)[(t * 4).astype(int) % len(WARM_UP_NOTES_HZ)]
+        notes = (0.2 * np.sin(2 * np.pi * note * t) * np.exp(-3 * (t % 0.25))).astype(np.float32)
         buffer = io.BytesIO()
-        sf.write(buffer, noise, WARM_UP_RATE, format="WAV", subtype="PCM_16")
+        sf.write(buffer, notes, WARM_UP_RATE, format="WAV", subtype="PCM_16")
         buffer.seek(0)
         started = perf_counter()
-        self._analyse(buffer, CancelToken(), record=False)
+        _ = self.rules
+        if not self._analyse(buffer, CancelToken(), record=False).evidence.present:
+            raise RuntimeError("the warm-up notes were judged without evidence: the network did not run")
         self._warmed = True
         logger.info("pipeline warmed up", extra={"fields": {"seconds": round(perf_counter() - started, 3)}})
 
@@ -176,16 +212,31 @@ class Pipeline:
 
     def _analyse(self, source: BinaryIO, cancel: CancelToken, *, record: bool) -> Analysis:
         started = perf_counter()
-        limits = self.limits
-        check_decode_budget(source, max_duration_s=limits.max_duration_s, max_bytes=limits.max_decoded_bytes)
-        try:
-            segments, duration_s = segments_from_audio(source, max_duration_s=limits.max_duration_s)
-        except AudioDecodeError as e:
-            raise UnsupportedMediaError(f"cannot decode the file as audio: {e}") from e
-        except MemoryError as e:
-            raise PayloadTooLargeError("the decoded audio does not fit in memory") from e
-        if duration_s <= 0:
-            raise UnsupportedMediaError("the file holds no audio samples to analyse")
+        mel, duration_s = self._decode(source)
+        if not np.isfinite(mel).all():
+            raise NotAnalysableError(
+                "the audio's level is beyond what can be analysed (its spectrum overflows)"
+            )
+        heads = self.model.labels
+        evidence = assess(mel, duration_s=duration_s)
+        if not evidence.present:
+            return self._record(
+                Analysis(
+                    duration_s,
+                    evidence,
+                    no_evidence(list(heads), evidence.describe()),
+                    [],
+                    {},
+                    {},
+                    {},
+                    {},
+                    heads,
+                ),
+                decode_s=perf_counter() - started,
+                inference_s=None,
+                record=record,
+            )
+        segments = segment(mel)[..., np.newaxis]
         if not np.isfinite(segments).all():
             raise NotAnalysableError(
                 "the audio's level is beyond what can be analysed (its spectrum overflows)"
@@ -193,18 +244,44 @@ class Pipeline:
         cancel.raise_if_cancelled()
         decoded = perf_counter()
         outputs = self._predict(segments, cancel)
-        if record and self._metrics is not None:
-            self._metrics.observe_analysis(
-                decode_s=decoded - started, inference_s=perf_counter() - decoded, audio_s=duration_s
-            )
-        heads = self.model.labels
+        song_probs = {task: song_probabilities(outputs[task]) for task in heads}
         tensors = {name: out for name, out in outputs.items() if name not in heads}
-        return Analysis(
+        analysis = Analysis(
             duration_s=duration_s,
+            evidence=evidence,
+            decisions={task: decide(song_probs[task], heads[task], self.rules.get(task)) for task in heads},
             segment_times=segment_times(segments.shape[0]),
             segment_probs={task: outputs[task] for task in heads},
-            song_probs={task: song_probabilities(outputs[task]) for task in heads},
+            song_probs=song_probs,
             segment_outputs=tensors,
             song_outputs={name: out.mean(axis=0, dtype=np.float64) for name, out in tensors.items()},
             labels=heads,
         )
+        return self._record(
+            analysis, decode_s=decoded - started, inference_s=perf_counter() - decoded, record=record
+        )
+
+    def _decode(self, source: BinaryIO) -> tuple[np.ndarray, float]:
+        """The whole file's log-mel ``(n_frames, 96)`` and its analysed duration in seconds."""
+        limits = self.limits
+        check_decode_budget(source, max_duration_s=limits.max_duration_s, max_bytes=limits.max_decoded_bytes)
+        try:
+            samples = load_audio(source, max_duration_s=limits.max_duration_s)
+            if samples.shape[0] == 0:
+                raise UnsupportedMediaError("the file holds no audio samples to analyse")
+            return log_mel(samples), samples.shape[0] / SAMPLE_RATE
+        except AudioDecodeError as e:
+            raise UnsupportedMediaError(f"cannot decode the file as audio: {e}") from e
+        except MemoryError as e:
+            raise PayloadTooLargeError("the decoded audio does not fit in memory") from e
+
+    def _record(
+        self, analysis: Analysis, *, decode_s: float, inference_s: float | None, record: bool
+    ) -> Analysis:
+        if record and self._metrics is not None:
+            self._metrics.observe_analysis(
+                decode_s=decode_s, inference_s=inference_s, audio_s=analysis.duration_s
+            )
+            for task, decision in analysis.decisions.items():
+                self._metrics.decisions.labels(task=task, status=decision.status).inc()
+        return analysis

@@ -22,6 +22,31 @@ class LabelScore(_Schema):
     probability: float = Field(ge=0.0, le=1.0, examples=[0.87])
 
 
+class DecisionOut(_Schema):
+    status: Literal["known", "unknown", "no_evidence"] = Field(
+        description="known: `label` is the answer (its score reached the threshold). unknown: the song is "
+        "unlike every label the model knows (a performer or language it never learnt). no_evidence: "
+        "the input has not enough usable signal (silence, noise, a single tone, clicks, too short); "
+        "nothing was recognised.",
+        examples=["known"],
+    )
+    label: str | None = Field(description="The label id when known, else null.", examples=["en"])
+    name: str | None = Field(
+        description="Its human-readable name when known, else null.", examples=["English"]
+    )
+    score: float | None = Field(
+        description="The open-set score the decision compares with `threshold`: the song-level probability "
+        "of the top label (the model's `max_probability` rule). Null for no_evidence.",
+        examples=[0.62],
+    )
+    threshold: float | None = Field(
+        description="The task's threshold (the model folder's calibrated one, or the operator's); null when "
+        "the model sets none for this task, where every answer is known (closed set).",
+        examples=[0.24],
+    )
+    reason: str | None = Field(default=None, description="For no_evidence: what was missing.")
+
+
 class SegmentPrediction(_Schema):
     start_s: float = Field(ge=0.0, description="Segment start in the analysed audio, seconds.")
     end_s: float = Field(ge=0.0, description="Segment end, seconds.")
@@ -31,10 +56,15 @@ class SegmentPrediction(_Schema):
 class PredictionResponse(_Schema):
     model: ModelInfo
     duration_s: float = Field(ge=0.0, description="Seconds of audio analysed (capped by the server).")
-    n_segments: int = Field(ge=1, description="3-second segments classified.")
+    n_segments: int = Field(ge=0, description="3-second segments classified; 0 when there was no evidence.")
+    decisions: dict[str, DecisionOut] = Field(
+        description="Per task, what the answer is worth: act on `known` labels; treat `unknown` as a "
+        "performer (or language) outside the model; `no_evidence` as nothing to recognise."
+    )
     predictions: dict[str, list[LabelScore]] = Field(
         description="Per task (artist, language), labels ranked by song-level probability: the mean "
-        "of the segment probabilities, over all labels summing to 1."
+        "of the segment probabilities, over all labels summing to 1. Empty when there was no evidence. "
+        "The closed-set ranking: read it with `decisions`."
     )
     timeline: list[SegmentPrediction] | None = Field(
         default=None, description="Per-segment top labels; only when timeline=true."

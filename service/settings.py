@@ -53,6 +53,12 @@ class Settings(BaseSettings):
         description="Segments per ONNX Runtime call.",
     )
 
+    openset_thresholds: dict[str, float] = Field(
+        default_factory=dict,
+        description="Per task, an open-set threshold replacing the model folder's, as JSON, e.g. "
+        '{"artist": 0.3}; a song is known for the task when its score reaches it.',
+    )
+
     # HTTP server
     host: str = Field(default="127.0.0.1", description="Interface to bind; the container image sets 0.0.0.0.")
     port: int = Field(default=8000, ge=1, le=65535, description="TCP port to listen on.")

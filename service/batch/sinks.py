@@ -63,6 +63,9 @@ def arrow_schema(tasks: list[str]) -> pa.Schema:
         per_task += [
             pa.field(f"{task}_labels", pa.list_(pa.string())),
             pa.field(f"{task}_probabilities", pa.list_(pa.float64())),
+            pa.field(f"{task}_status", pa.string()),
+            pa.field(f"{task}_label", pa.string()),
+            pa.field(f"{task}_score", pa.float64()),
         ]
     return pa.schema(
         [

@@ -13,7 +13,10 @@ Row layout (see :func:`columns`), for tasks ``artist`` and ``language``::
     n_segments              int    3-second segments classified; None on error
     artist_labels           [str]  top-k label ids, most probable first; [] on error
     artist_probabilities    [float] their song-level probabilities (float64, in [0, 1])
-    language_labels, language_probabilities
+    artist_status           str    known | unknown | no_evidence (service.decisions); None on error
+    artist_label            str    the label when known, else None
+    artist_score            float  the open-set score (None for no_evidence)
+    language_labels, language_probabilities, language_status, language_label, language_score
     model_name, model_version
     error                   str    None, or "<code>: <message>" when the file could not be tagged
 """
@@ -40,9 +43,12 @@ LEADING_COLUMNS: Final = ("path", "duration_s", "n_segments")
 TRAILING_COLUMNS: Final = ("model_name", "model_version", "error")
 
 
+PER_TASK_COLUMNS: Final = ("labels", "probabilities", "status", "label", "score")
+
+
 def columns(tasks: list[str]) -> list[str]:
     """Every column of a row, in order, for a model with these tasks."""
-    per_task = [f"{task}_{part}" for task in tasks for part in ("labels", "probabilities")]
+    per_task = [f"{task}_{part}" for task in tasks for part in PER_TASK_COLUMNS]
     return [*LEADING_COLUMNS, *per_task, *TRAILING_COLUMNS]
 
 
@@ -119,6 +125,7 @@ class Tagger:
         for task in self.tasks:
             row[f"{task}_labels"] = []
             row[f"{task}_probabilities"] = []
+            row[f"{task}_status"] = row[f"{task}_label"] = row[f"{task}_score"] = None
         row.update(model_name=self.model.name, model_version=self.model.version, error=None)
         return row
 
@@ -134,6 +141,10 @@ class Tagger:
             return row
         row["duration_s"] = float(analysis.duration_s)
         row["n_segments"] = int(analysis.n_segments)
+        for task, decision in analysis.decisions.items():
+            row[f"{task}_status"] = decision.status
+            row[f"{task}_label"] = decision.label.id if decision.label else None
+            row[f"{task}_score"] = decision.score
         for task, scores in analysis.ranked(self.options.top_k).items():
             row[f"{task}_labels"] = [score.label.id for score in scores]
             row[f"{task}_probabilities"] = [score.probability for score in scores]

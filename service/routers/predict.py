@@ -12,6 +12,7 @@ from service.dependencies import AdmissionDep, PipelineDep, SettingsDep, SpoolFa
 from service.limits import MAX_TOP_K
 from service.pipeline import Analysis, Scored
 from service.schemas import (
+    DecisionOut,
     LabelScore,
     ModelInfo,
     PredictionResponse,
@@ -55,6 +56,20 @@ def _scores(scored: dict[str, list[Scored]]) -> dict[str, list[LabelScore]]:
     }
 
 
+def _decisions(analysis: Analysis) -> dict[str, DecisionOut]:
+    return {
+        task: DecisionOut(
+            status=d.status,
+            label=d.label.id if d.label else None,
+            name=d.label.name if d.label else None,
+            score=d.score,
+            threshold=d.threshold,
+            reason=d.reason,
+        )
+        for task, d in analysis.decisions.items()
+    }
+
+
 def build_response(analysis: Analysis, model: ModelInfo, *, top_k: int, timeline: bool) -> PredictionResponse:
     segments = None
     if timeline:
@@ -68,6 +83,7 @@ def build_response(analysis: Analysis, model: ModelInfo, *, top_k: int, timeline
         model=model,
         duration_s=analysis.duration_s,
         n_segments=analysis.n_segments,
+        decisions=_decisions(analysis),
         predictions=_scores(analysis.ranked(top_k)),
         timeline=segments,
     )

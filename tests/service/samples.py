@@ -126,11 +126,23 @@ def make_artifact(
     return model_dir
 
 
-def tone(seconds: float, rate: int, *, channels: int = 1, freq: float = 440.0, seed: int = 0) -> np.ndarray:
-    """A sine with a little noise, shape (frames, channels), float32 in [-0.5, 0.5]."""
+NOTE_S = 0.25  # a new note four times a second
+INTERVALS = (1.0, 1.25, 1.5, 2.0, 1.5, 1.25)  # the melody's notes, as ratios to ``freq``
+
+
+def melody(seconds: float, rate: int, *, channels: int = 1, freq: float = 440.0, seed: int = 0) -> np.ndarray:
+    """Music-like test audio: harmonic notes with a decaying envelope and a little noise.
+
+    A steady tone would be judged to hold no evidence (:mod:`frontend.evidence`); this changes
+    pitch and level like music. Shape ``(frames, channels)``, float32 in [-0.5, 0.5].
+    """
     rng = np.random.default_rng(seed)
     t = np.arange(round(seconds * rate)) / rate
-    mono = 0.3 * np.sin(2 * np.pi * freq * t) + 0.05 * rng.standard_normal(t.shape[0])
+    pitch = freq * np.asarray(INTERVALS)[(t / NOTE_S).astype(int) % len(INTERVALS)]
+    phase = 2 * np.pi * np.cumsum(pitch) / rate
+    envelope = np.exp(-4.0 * (t % NOTE_S))
+    notes = sum(np.sin(k * phase) / k for k in (1, 2, 3))
+    mono = 0.2 * envelope * notes + 0.003 * rng.standard_normal(t.shape[0])
     return np.repeat(mono[:, None], channels, axis=1).astype(np.float32)
 
 
@@ -149,7 +161,7 @@ def encode(
     buffer = io.BytesIO()
     sf.write(
         buffer,
-        tone(seconds, rate, channels=channels, freq=freq),
+        melody(seconds, rate, channels=channels, freq=freq),
         rate,
         format=sf_format,
         subtype=subtype or default_subtype,

@@ -15,8 +15,9 @@ import pytest
 import soundfile as sf
 from fastapi.testclient import TestClient
 
+from frontend.evidence import MIN_AUDIBLE_S
 from tests.service.conftest import AppFactory, upload
-from tests.service.samples import encode, tone
+from tests.service.samples import encode, melody
 
 
 def wav_bytes(data: np.ndarray, rate: int, subtype: str = "PCM_16") -> bytes:
@@ -27,7 +28,7 @@ def wav_bytes(data: np.ndarray, rate: int, subtype: str = "PCM_16") -> bytes:
 
 def wav_claiming_gigabytes() -> bytes:
     """A valid 16 kHz header whose RIFF and data sizes claim ~4 GiB; 0.5 s of samples follow."""
-    samples = (tone(0.5, 16_000)[:, 0] * 32767).astype("<i2").tobytes()
+    samples = (melody(0.5, 16_000)[:, 0] * 32767).astype("<i2").tobytes()
     fmt = b"fmt " + struct.pack("<IHHIIHH", 16, 1, 1, 16_000, 32_000, 2, 16)
     return (
         b"RIFF"
@@ -68,9 +69,16 @@ def file_case(
 
 
 def duration(expected: float, segments: int = 1) -> Callable[[dict[str, Any]], None]:
+    """The analysed duration; under the evidence minimum nothing is classified and every task says so."""
+
     def check(body: dict[str, Any]) -> None:
         assert body["duration_s"] == pytest.approx(expected, abs=0.05)
-        assert body["n_segments"] == segments
+        if body["duration_s"] < MIN_AUDIBLE_S:
+            assert body["n_segments"] == 0
+            assert {d["status"] for d in body["decisions"].values()} == {"no_evidence"}
+            assert all(scores == [] for scores in body["predictions"].values())
+        else:
+            assert body["n_segments"] == segments
 
     return check
 
@@ -183,4 +191,5 @@ def test_a_small_file_that_decodes_to_hours_is_cut_at_the_duration_cap(make_clie
     response = upload(client, data, filename="silence.flac")
     assert response.status_code == 200, response.text
     assert response.json()["duration_s"] == pytest.approx(30.0)
-    assert response.json()["n_segments"] == 10
+    assert response.json()["n_segments"] == 0  # decoded up to the cap, then nothing to recognise
+    assert response.json()["decisions"]["artist"]["status"] == "no_evidence"

@@ -14,7 +14,7 @@ from service.limits import MIN_DECODED_BYTES, AnalysisLimits
 from service.metrics import Metrics
 from service.model import SongModel
 from service.pipeline import Pipeline, ranked, song_probabilities
-from tests.service.samples import FORMATS, LABELS, encode, tone
+from tests.service.samples import FORMATS, LABELS, encode, melody
 
 
 @pytest.fixture
@@ -49,7 +49,7 @@ def test_undecodable_input_is_unsupported_media(pipeline: Pipeline) -> None:
 
 def test_decode_budget_refuses_wide_high_rate_files(loaded_model: SongModel) -> None:
     buffer = io.BytesIO()
-    sf.write(buffer, tone(6.0, 192_000, channels=8), 192_000, format="FLAC", subtype="PCM_16")
+    sf.write(buffer, melody(6.0, 192_000, channels=8), 192_000, format="FLAC", subtype="PCM_16")
     pipeline = Pipeline(loaded_model, AnalysisLimits(max_decoded_bytes=MIN_DECODED_BYTES))
     with pytest.raises(PayloadTooLargeError, match="MiB"):
         pipeline.analyse(io.BytesIO(buffer.getvalue()))

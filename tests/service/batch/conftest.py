@@ -14,7 +14,7 @@ SONGS = {
     "en/ann/one.wav": ("wav", 7.0, 300.0),
     "en/ann/two.FLAC": ("flac", 4.0, 500.0),
     "hi/bo/three.mp3": ("mp3", 9.5, 700.0),
-    "hi/bo/deep/four.ogg": ("ogg", 2.0, 900.0),
+    "hi/bo/deep/four.ogg": ("ogg", 3.5, 900.0),
 }
 BROKEN = "hi/broken.mp3"
 
