@@ -5,6 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from frontend.audio import FRONTEND_PARAMS
+from frontend.openset import OpenSetRule
+
+CLOSED_SET = "It can only name these labels: any other performer is mapped to the nearest known one."
+OPEN_SET = "Songs unlike every known label may be answered `unknown` (see Open set)."
+OPENSET_HEADING = "## Open set"
 
 
 def _batch_norm_line(config: dict[str, Any]) -> str:
@@ -53,7 +58,7 @@ segment probabilities.
 ## What it knows
 {label_lines}
 
-It can only name these labels: any other performer is mapped to the nearest known one.
+{CLOSED_SET}
 
 ## Training
 - data: {notes.get("description") or notes.get("data", "not recorded")}
@@ -70,3 +75,26 @@ It can only name these labels: any other performer is mapped to the nearest know
 ## Front end
 {", ".join(f"{k}={v}" for k, v in FRONTEND_PARAMS.items())}
 """
+
+
+def with_openset(card: str, rules: dict[str, OpenSetRule]) -> str:
+    """``card`` with its open-set section (before the front end's) saying what each rule does."""
+    lines = [
+        f"- `{task}`: `{rule.score}` >= {rule.threshold:g} is known, else unknown; measured: "
+        + ", ".join(f"{key} {value}" for key, value in rule.calibration.items())
+        for task, rule in rules.items()
+    ]
+    section = (
+        f"{OPENSET_HEADING}\n"
+        + "\n".join(lines)
+        + "\n\nA task without a rule answers its closed-set choice. Silence, noise, a steady tone and "
+        "clips under 2 s of sound are answered no_evidence before the network runs.\n\n"
+    )
+    if OPENSET_HEADING in card:
+        before, _, after = card.partition(OPENSET_HEADING)
+        card = before + after[after.index("## ") :]
+    card = card.replace(
+        CLOSED_SET, "Songs unlike every known label may be answered `unknown` (see Open set)."
+    )
+    before, heading, after = card.partition("## Front end")
+    return before + section + heading + after

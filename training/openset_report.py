@@ -19,8 +19,9 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from frontend.artifact import load_artifact, write_openset
+from frontend.artifact import CARD_FILE, load_artifact, write_openset
 from frontend.openset import OpenSetRule
+from training.card import with_openset
 from training.openset import VAL_FALSE_REJECTS, Network, OpenSetFigures, SongOutputs, fit_scores, measure
 from training.prepare import mel_path, read_index
 from training.split import read_split
@@ -164,6 +165,11 @@ def command(inputs: OpenSetInputs, *, out: Path, write_rules: bool) -> list[str]
     """``songid openset``: the report, or (``write_rules``) the model folder's ``openset.json``."""
     if write_rules:
         artifact = write_openset(inputs.model_dir, calibrate(inputs))
+        card = artifact.root / CARD_FILE
+        if card.is_file():
+            card.write_text(
+                with_openset(card.read_text(encoding="utf-8"), artifact.openset), encoding="utf-8"
+            )
         return [
             f"{t}: known at {r.score} >= {r.threshold:g} ({r.calibration})"
             for t, r in artifact.openset.items()

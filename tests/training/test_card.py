@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from training.card import model_card
+from frontend.openset import OpenSetRule
+from training.card import CLOSED_SET, model_card, with_openset
 
 LABELS = {"artist": ["Ann", "Bo"], "language": ["en", "zxx"]}
 METRICS = {
@@ -31,3 +32,14 @@ def test_card_says_how_batchnorm_statistics_were_set() -> None:
 
 def test_card_without_metrics_says_so() -> None:
     assert "No evaluation metrics were recorded" in model_card("m", 1, LABELS, {}, {})
+
+
+def test_the_open_set_section_is_added_once_and_replaced() -> None:
+    card = model_card("m", 1, LABELS, {}, METRICS)
+    rules = {"artist": OpenSetRule("max_probability", 0.25, {"val_songs": 38})}
+    once = with_openset(card, rules)
+    assert "`artist`: `max_probability` >= 0.25 is known, else unknown; measured: val_songs 38" in once
+    assert once.index("## Open set") < once.index("## Front end")
+    assert CLOSED_SET not in once
+    again = with_openset(once, {"artist": OpenSetRule("max_probability", 0.5)})
+    assert again.count("## Open set") == 1 and ">= 0.5 is known" in again and ">= 0.25" not in again
