@@ -228,9 +228,9 @@ class Track:
         )
 
 
-def synthetic_track(path: Path, seconds: float = 180.0, rate: int = 16_000) -> Path:
-    """A music-like test signal: a melody of harmonic notes with an envelope, plus noise."""
-    rng = np.random.default_rng(0)
+def synthetic_track(path: Path, seconds: float = 180.0, rate: int = 16_000, *, seed: int = 0) -> Path:
+    """A music-like test signal: a melody of harmonic notes with an envelope, plus noise (FLAC)."""
+    rng = np.random.default_rng(seed)
     note_s = 0.25
     n_notes = int(np.ceil(seconds / note_s))
     freqs = 220.0 * 2 ** (rng.integers(0, 24, n_notes) / 12)

@@ -26,8 +26,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import soundfile as sf
 
+from bench.common import synthetic_track
 from service.batch.job import JobReport, tag_catalog
 from service.batch.local import available_cores
 from service.batch.sinks import read_rows
@@ -39,16 +39,11 @@ TRACK_RATE = 44_100  # Hz: not the model's rate, so the resampler runs as for re
 
 
 def synthetic_tracks(folder: Path, n: int, *, seconds: float, seed: int = 0) -> Path:
-    """Write ``n`` mono 16-bit WAV tracks of ``seconds`` (chords with a wandering pitch and noise)."""
-    rng = np.random.default_rng(seed)
-    t = np.arange(int(seconds * TRACK_RATE)) / TRACK_RATE
+    """Write ``n`` different melodies of ``seconds`` (:func:`bench.common.synthetic_track`; a steady
+    tone would be judged to hold no evidence, and the network would not run)."""
+    folder.mkdir(parents=True, exist_ok=True)
     for i in range(n):
-        base = 110.0 * 2 ** (rng.integers(0, 24) / 12)
-        wander = 1 + 0.02 * np.sin(2 * np.pi * rng.uniform(0.05, 0.3) * t)
-        phase = 2 * np.pi * base * np.cumsum(wander) / TRACK_RATE
-        x = sum(0.2 / k * np.sin(k * phase) for k in (1, 2, 3, 5))
-        x = x + 0.03 * rng.standard_normal(t.size)
-        sf.write(folder / f"track{i:04d}.wav", x.astype(np.float32), TRACK_RATE, subtype="PCM_16")
+        synthetic_track(folder / f"track{i:04d}.flac", seconds=seconds, rate=TRACK_RATE, seed=seed + i)
     return folder
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import os
 import re
 from collections.abc import Iterator
@@ -10,11 +9,10 @@ from pathlib import Path
 
 import httpx
 import pytest
-import soundfile as sf
 
 from frontend.artifact import load_artifact
-from tests.conftest import tone
 from tests.processes import free_port, server_process, wait_ready
+from tests.service.samples import encode
 
 REPO = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.slow
@@ -53,16 +51,16 @@ def served(tmp_path: Path) -> Iterator[str]:
 
 
 def test_serve_command_answers_predict_with_the_bundled_model(served: str) -> None:
-    buf = io.BytesIO()
-    sf.write(buf, tone(7.0, sr=22_050), 22_050, format="FLAC")
-    response = httpx.post(
-        f"{served}/predict?top_k=2", files={"file": ("song.flac", buf.getvalue())}, timeout=60
-    )
+    song = encode("flac", seconds=7.0, rate=22_050)  # notes: a steady tone is judged no_evidence
+    response = httpx.post(f"{served}/predict?top_k=2", files={"file": ("song.flac", song)}, timeout=60)
     assert response.status_code == 200, response.text
     body = response.json()
     assert body["model"]["name"] == "songid-multitask"
     assert body["n_segments"] == 2
-    assert set(body["predictions"]) == {"artist", "language"}
+    assert set(body["predictions"]) == set(body["decisions"]) == {"artist", "language"}
+    assert (
+        body["decisions"]["artist"]["threshold"] == load_artifact(REPO / "models").openset["artist"].threshold
+    )
     assert all(len(v) == 2 for v in body["predictions"].values())
     labels = httpx.get(f"{served}/labels", timeout=10).json()
     assert len(labels["tasks"]["language"]) == 6
