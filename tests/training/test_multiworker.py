@@ -103,8 +103,9 @@ def test_two_workers_train_and_the_chief_exports(prepared: Path) -> None:
     artifact = load_artifact(models / "tiny-mw")
     assert artifact.tasks == ["artist", "language"]
     session = ort.InferenceSession(str(artifact.onnx_path), providers=["CPUExecutionProvider"])
-    artist, language = session.run(None, {"mel": np.zeros((3, *INPUT_SHAPE), dtype=np.float32)})
+    artist, language, embedding = session.run(None, {"mel": np.zeros((3, *INPUT_SHAPE), dtype=np.float32)})
     assert artist.shape == (3, 6) and language.shape == (3, 2)  # artists are per language: ann-en, ...
+    assert embedding.shape == (3, 480)  # the trunk's features, exported beside the heads
     assert np.allclose(artist.sum(axis=1), 1.0, atol=1e-5) and np.allclose(
         language.sum(axis=1), 1.0, atol=1e-5
     )
