@@ -269,7 +269,9 @@ class Pipeline:
             samples = load_audio(source, max_duration_s=limits.max_duration_s)
             if samples.shape[0] == 0:
                 raise UnsupportedMediaError("the file holds no audio samples to analyse")
-            return log_mel(samples), samples.shape[0] / SAMPLE_RATE
+            with np.errstate(over="ignore", invalid="ignore"):  # overflow is refused by the caller, unlogged
+                mel = log_mel(samples)
+            return mel, samples.shape[0] / SAMPLE_RATE
         except AudioDecodeError as e:
             raise UnsupportedMediaError(f"cannot decode the file as audio: {e}") from e
         except MemoryError as e:
