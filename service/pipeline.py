@@ -95,6 +95,24 @@ class Analysis:
     song_outputs: dict[str, np.ndarray]
     labels: dict[str, list[Label]]
 
+    @classmethod
+    def without_evidence(
+        cls, duration_s: float, evidence: Evidence, labels: dict[str, list[Label]]
+    ) -> Analysis:
+        """Nothing to recognise: no segments or outputs, every task ``no_evidence``."""
+        decisions = no_evidence(list(labels), evidence.describe())
+        return cls(
+            duration_s=duration_s,
+            evidence=evidence,
+            decisions=decisions,
+            segment_times=[],
+            segment_probs={},
+            song_probs={},
+            segment_outputs={},
+            song_outputs={},
+            labels=labels,
+        )
+
     @property
     def n_segments(self) -> int:
         return len(self.segment_times)
@@ -221,26 +239,12 @@ class Pipeline:
         evidence = assess(mel, duration_s=duration_s)
         if not evidence.present:
             return self._record(
-                Analysis(
-                    duration_s,
-                    evidence,
-                    no_evidence(list(heads), evidence.describe()),
-                    [],
-                    {},
-                    {},
-                    {},
-                    {},
-                    heads,
-                ),
+                Analysis.without_evidence(duration_s, evidence, heads),
                 decode_s=perf_counter() - started,
                 inference_s=None,
                 record=record,
             )
         segments = segment(mel)[..., np.newaxis]
-        if not np.isfinite(segments).all():
-            raise NotAnalysableError(
-                "the audio's level is beyond what can be analysed (its spectrum overflows)"
-            )
         cancel.raise_if_cancelled()
         decoded = perf_counter()
         outputs = self._predict(segments, cancel)
