@@ -25,6 +25,7 @@ from frontend.labels import Label
 from frontend.openset import OpenSetRule
 
 Status = Literal["known", "unknown", "no_evidence"]
+OPERATOR = {"set_by": "operator"}  # the calibration record of a threshold the operator set
 
 
 @dataclass(frozen=True)
@@ -52,8 +53,13 @@ def effective_rules(
     effective = dict(rules)
     for task, threshold in thresholds.items():
         base = effective.get(task, OpenSetRule("max_probability", threshold))
-        effective[task] = replace(base, threshold=float(threshold), calibration={"set_by": "operator"})
+        effective[task] = replace(base, threshold=float(threshold), calibration=dict(OPERATOR))
     return effective
+
+
+def rule_source(rule: OpenSetRule) -> Literal["model", "operator"]:
+    """Who set the rule's threshold: the model folder, or the operator's setting."""
+    return "operator" if rule.calibration == OPERATOR else "model"
 
 
 def decide(song_probs: np.ndarray, labels: list[Label], rule: OpenSetRule | None) -> Decision:

@@ -76,9 +76,23 @@ class LabelInfo(_Schema):
     name: str
 
 
+class OpenSetInfo(_Schema):
+    score: str = Field(
+        description="The score a decision compares with the threshold.", examples=["max_probability"]
+    )
+    threshold: float = Field(description="A song is known for the task at or above it.", examples=[0.24])
+    set_by: Literal["model", "operator"] = Field(
+        description="`model` (its openset.json) or `operator` (SONGID_OPENSET_THRESHOLDS)."
+    )
+
+
 class LabelsResponse(_Schema):
     model: ModelInfo
     tasks: dict[str, list[LabelInfo]] = Field(description="Every label the model can answer, per task.")
+    open_set: dict[str, OpenSetInfo] = Field(
+        description="Per task with an open-set rule, the rule in force; a task missing here is closed set "
+        "(every answer `known`)."
+    )
 
 
 class HealthResponse(_Schema):

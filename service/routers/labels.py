@@ -1,11 +1,12 @@
-"""GET /labels: everything the model can answer."""
+"""GET /labels: everything the model can answer, and the open-set rule of each task that has one."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter
 
-from service.dependencies import ReadyModelDep
-from service.schemas import LabelInfo, LabelsResponse, ModelInfo, error_responses
+from service.decisions import rule_source
+from service.dependencies import PipelineDep, ReadyModelDep
+from service.schemas import LabelInfo, LabelsResponse, ModelInfo, OpenSetInfo, error_responses
 
 router = APIRouter(tags=["labels"])
 
@@ -16,11 +17,19 @@ router = APIRouter(tags=["labels"])
     response_model=LabelsResponse,
     responses=error_responses(401, 503),
 )
-async def labels(model: ReadyModelDep) -> LabelsResponse:
+async def labels(model: ReadyModelDep, pipeline: PipelineDep) -> LabelsResponse:
     return LabelsResponse(
         model=ModelInfo(name=model.name, version=model.version),
         tasks={
             task: [LabelInfo(id=label.id, name=label.name) for label in items]
             for task, items in model.labels.items()
+        },
+        open_set={
+            task: OpenSetInfo(
+                score=rule.score,
+                threshold=rule.threshold,
+                set_by=rule_source(rule),
+            )
+            for task, rule in pipeline.rules.items()
         },
     )

@@ -88,3 +88,19 @@ def test_predict_answers_decisions_with_the_folders_rule_or_the_operators(
 def test_a_threshold_for_a_task_the_model_lacks_stops_the_start(make_client: AppFactory) -> None:
     with pytest.raises(ValueError, match="genre"):
         make_client(openset_thresholds={"genre": 0.5})
+
+
+def test_labels_name_each_tasks_rule_and_who_set_it(tmp_path: Path, make_client: AppFactory) -> None:
+    folder = make_artifact(tmp_path)
+    write_openset(folder, {"artist": OpenSetRule("max_probability", 0.3, {"val_songs": 5})})
+    model = SongModel(tmp_path, provider="cpu", intra_op_threads=1)
+    assert make_client(model=model).get("/labels").json()["open_set"] == {
+        "artist": {"score": "max_probability", "threshold": 0.3, "set_by": "model"}
+    }
+    overridden = make_client(model=model, openset_thresholds={"language": 0.5}).get("/labels").json()
+    assert overridden["open_set"]["language"] == {
+        "score": "max_probability",
+        "threshold": 0.5,
+        "set_by": "operator",
+    }
+    assert overridden["open_set"]["artist"]["set_by"] == "model"
