@@ -10,6 +10,7 @@ import pytest
 from frontend.artifact import load_artifact
 from frontend.audio import N_MELS
 from tests.service.samples import LABELS, make_artifact
+from training.cli import main
 from training.openset import Network, SongOutputs, fit_scores, measure
 
 DIM = 12
@@ -66,3 +67,16 @@ def test_a_network_without_an_embedding_output_gets_one(tmp_path: Path) -> None:
     assert song.segments.shape == (2, N_MELS)
     assert list(song.probs) == list(LABELS)
     assert song.probs["artist"].sum() == pytest.approx(1.0, abs=1e-5)
+
+
+def test_the_command_refuses_bad_arguments_by_name_and_writes_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = ["openset", "--cache", str(tmp_path / "cache"), "--split", str(tmp_path / "split.json")]
+    args += ["--unknown", str(tmp_path / "outsiders.csv"), "--work", str(tmp_path / "work")]
+    args += ["--out", str(tmp_path / "openset.md")]
+    assert main([*args, "--known-only", "languagezxx"]) == 2
+    assert "--known-only takes task=label, got 'languagezxx'" in capsys.readouterr().err
+    assert main(args) == 2
+    assert "split.json" in capsys.readouterr().err
+    assert not (tmp_path / "work").exists() and not (tmp_path / "openset.md").exists()
