@@ -211,7 +211,7 @@ class Admission:
         return self._executor is not None
 
     def others_busy(self) -> bool:
-        """The model's thread policy: more than one slot in use (uploading, decoding or inferring)."""
+        """The model's thread policy: more than one slot in use (decoding or inferring; uploads hold none)."""
         return self.limiter.in_use > 1
 
     def start(self) -> None:

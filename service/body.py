@@ -91,11 +91,6 @@ async def body_chunks(request: Request, limits: BodyLimits) -> AsyncIterator[byt
         yield chunk
 
 
-async def read_body(request: Request, limits: BodyLimits) -> bytes:
-    """The whole body, within ``limits`` (see :func:`body_chunks`)."""
-    return b"".join([chunk async for chunk in body_chunks(request, limits)])
-
-
 SpoolFactory = Callable[[], BinaryIO]
 
 

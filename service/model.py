@@ -51,7 +51,7 @@ def choose_providers(choice: ExecutionProvider, available: list[str]) -> list[st
 
 
 OthersBusy = Callable[[], bool]
-"""The thread policy's question: are other requests being handled now (uploading, decoding, inferring)?"""
+"""The thread policy's question: are other predictions being decoded or inferred now?"""
 
 
 class SongModel:

@@ -8,7 +8,7 @@ from typing import Any, BinaryIO
 
 import pytest
 
-from service.body import BodyLimits, read_body, spool_body, spool_factory
+from service.body import BodyLimits, body_chunks, spool_body, spool_factory
 from service.errors import BodyTimeoutError, InvalidInputError, PayloadTooLargeError
 from tests.service.test_upload import make_request
 
@@ -36,7 +36,12 @@ class PacedClient:
 
 
 def read(client: PacedClient, limits: BodyLimits, headers: dict[str, str] | None = None) -> bytes:
-    return asyncio.run(read_body(make_request(client.receive, headers or {}), limits))
+    async def whole() -> bytes:
+        return b"".join(
+            [chunk async for chunk in body_chunks(make_request(client.receive, headers or {}), limits)]
+        )
+
+    return asyncio.run(whole())
 
 
 def test_a_body_within_the_limits_is_read_whole() -> None:
