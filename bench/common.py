@@ -21,9 +21,10 @@ from pathlib import Path
 from types import TracebackType
 
 import httpx
-import numpy as np
 import psutil
 import soundfile as sf
+
+from training.signals import synthetic_track
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 TRACKS_DIR = REPO_ROOT / "data" / "benchmarks" / "gamemusic" / "audio"
@@ -226,21 +227,6 @@ class Track:
             f"{name} ({kind}; {self.duration_s:.1f} s, {self.sample_rate} Hz, {self.channels} channel(s), "
             f"{self.path.stat().st_size / 1e6:.2f} MB {self.path.suffix.lstrip('.').upper()})"
         )
-
-
-def synthetic_track(path: Path, seconds: float = 180.0, rate: int = 16_000, *, seed: int = 0) -> Path:
-    """A music-like test signal: a melody of harmonic notes with an envelope, plus noise (FLAC)."""
-    rng = np.random.default_rng(seed)
-    note_s = 0.25
-    n_notes = int(np.ceil(seconds / note_s))
-    freqs = 220.0 * 2 ** (rng.integers(0, 24, n_notes) / 12)
-    t = np.arange(int(note_s * rate)) / rate
-    envelope = np.exp(-3 * t)
-    notes = [envelope * sum(np.sin(2 * np.pi * f * k * t) / k for k in (1, 2, 3, 4)) for f in freqs]
-    signal_ = np.concatenate(notes)[: int(seconds * rate)]
-    signal_ = 0.2 * signal_ + 0.01 * rng.standard_normal(signal_.shape[0])
-    sf.write(path, signal_.astype(np.float32), rate, format="FLAC", subtype="PCM_16")
-    return path
 
 
 def pick_track(

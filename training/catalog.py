@@ -4,6 +4,11 @@ Folder layout: ``<root>/<language>/<artist>/<song>.<ext>``.
 CSV manifest: columns ``path,artist,language`` at least (paths relative to the CSV's folder);
 any further column is kept as a label that may stand in for a task (e.g. ``soundtrack``), and an
 optional ``group`` column keeps related songs (a remaster and its original) in one split.
+
+A label may be empty: the song is not labelled for that task (partial labels, e.g. speech with a
+language but no artist, or music whose composer is uncredited). Training masks that task's loss
+for the song and evaluation counts each task on the songs labelled for it. A row with neither an
+artist nor a language says nothing and is refused.
 """
 
 from __future__ import annotations
@@ -57,9 +62,10 @@ def _from_csv(manifest: Path) -> list[Song]:
             sid = song_id_for(f"{manifest.parent.name}/{rel}")  # two manifests may both have audio/x
             group = (row.pop("group", None) or "").strip() or sid
             labels = {k: (v or "").strip() for k, v in row.items() if k is not None}
-            empty = [t for t in REQUIRED_COLUMNS[1:] if not labels[t]]
-            if empty:
-                raise ValueError(f"{manifest}:{line}: empty label(s) {empty} for {rel!r}")
+            if not any(labels[t] for t in REQUIRED_COLUMNS[1:]):
+                raise ValueError(
+                    f"{manifest}:{line}: no label: both {list(REQUIRED_COLUMNS[1:])} empty for {rel!r}"
+                )
             songs.append(Song(sid, manifest.parent / rel, labels, group))
     return songs
 
@@ -70,7 +76,7 @@ def load_catalog(*sources: Path | str) -> list[Song]:
     Several sources are merged (e.g. two benchmarks into one training set).
 
     Raises:
-        ValueError: no songs, a missing column, an empty label, or a duplicated path.
+        ValueError: no songs, a missing column, a row without any label, or a duplicated path.
     """
     songs: list[Song] = []
     for source in map(Path, sources):

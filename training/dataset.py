@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Final
 
 import numpy as np
 
@@ -13,14 +14,22 @@ from training.catalog import Song
 from training.prepare import mel_path
 
 LabelSpace = dict[str, list[str]]  # task -> class names, index = output unit
+MASKED: Final = -1  # label of a song not labelled for a task: its loss is skipped
+OUTLIER: Final = -2  # label of a song by nobody in the task's label set (outlier exposure)
 
 
 def label_space(songs: list[Song], tasks: tuple[str, ...]) -> LabelSpace:
-    """Sorted class names per task, over every song (so test-only classes still have an index)."""
+    """Sorted class names per task, over every song (so test-only classes still have an index);
+    an empty label (a song not labelled for the task) is no class."""
     missing = [t for t in tasks if any(t not in s.labels for s in songs)]
     if missing:
         raise ValueError(f"task column(s) {missing} not in the catalog; have {sorted(songs[0].labels)}")
-    return {t: sorted({s.labels[t] for s in songs}) for t in tasks}
+    return {t: sorted({s.labels[t] for s in songs} - {""}) for t in tasks}
+
+
+def _label_index(song: Song, task: str, names: list[str]) -> int:
+    label = song.labels.get(task, "")
+    return names.index(label) if label in names else MASKED
 
 
 @dataclass
@@ -29,18 +38,37 @@ class SongMels:
 
     songs: list[Song]
     mels: list[np.ndarray]  # each (n_frames, N_MELS), n_frames >= SEGMENT_FRAMES
-    labels: dict[str, np.ndarray]  # task -> (n_songs,) int
+    labels: dict[str, np.ndarray]  # task -> (n_songs,) int; MASKED: unlabelled, OUTLIER: outside the set
 
     @classmethod
-    def load(cls, cache_dir: Path, songs: list[Song], space: LabelSpace) -> SongMels:
+    def load(
+        cls, cache_dir: Path, songs: list[Song], space: LabelSpace, *, outliers_for: str | None = None
+    ) -> SongMels:
+        """The songs' mels and labels; a label outside ``space`` (or empty) is MASKED.
+
+        ``outliers_for``: a task whose label is OUTLIER for every one of these songs (music by
+        people outside its label set, for outlier exposure).
+        """
         mels = []
         for s in songs:
             mel = np.load(mel_path(cache_dir, s.song_id))
             if mel.shape[0] < SEGMENT_FRAMES:
                 mel = np.pad(mel, ((0, SEGMENT_FRAMES - mel.shape[0]), (0, 0)))
             mels.append(mel)
-        labels = {t: np.array([names.index(s.labels[t]) for s in songs]) for t, names in space.items()}
+        labels = {
+            t: np.array(
+                [OUTLIER if t == outliers_for else _label_index(s, t, names) for s in songs], dtype=np.int64
+            )
+            for t, names in space.items()
+        }
         return cls(songs, mels, labels)
+
+    def __add__(self, other: SongMels) -> SongMels:
+        return SongMels(
+            self.songs + other.songs,
+            self.mels + other.mels,
+            {t: np.concatenate([y, other.labels[t]]) for t, y in self.labels.items()},
+        )
 
     def starts(self, hop_frames: int) -> list[np.ndarray]:
         """Possible segment start frames of each song."""

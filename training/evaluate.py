@@ -32,7 +32,8 @@ LEVELS = ("segment", "song")
 def evaluate_predictor(
     predict: Predictor, mels: SongMels, space: LabelSpace, *, batch_size: int = 256
 ) -> tuple[dict[str, Any], dict[str, dict[str, np.ndarray]]]:
-    """Metrics of ``predict`` on every non-overlapping segment of ``mels``' songs.
+    """Metrics of ``predict`` on every non-overlapping segment of ``mels``' songs; each task on the
+    songs labelled for it.
 
     Returns:
         ``(metrics, probs)`` where ``metrics[task][level]`` is a
@@ -49,10 +50,11 @@ def evaluate_predictor(
         seg = np.concatenate([c[task] for c in chunks])
         song = song_level(s, seg)
         y_song = mels.labels[task]
+        labelled = y_song >= 0
         probs[task] = {"segment": seg, "song": song}
         metrics[task] = {
-            "segment": classification_metrics(y_song[s], seg, names),
-            "song": classification_metrics(y_song, song, names),
+            "segment": classification_metrics(y_song[s][labelled[s]], seg[labelled[s]], names),
+            "song": classification_metrics(y_song[labelled], song[labelled], names),
         }
     return metrics, probs
 
@@ -90,16 +92,17 @@ def write_report(
     s, _ = evenly_spaced(mels, hop_frames=SEGMENT_FRAMES, per_song=None)
     for task, names in space.items():
         y_song = mels.labels[task]
+        labelled = y_song >= 0
         plot_curves(
-            y_song[s],
-            probs[task]["segment"],
+            y_song[s][labelled[s]],
+            probs[task]["segment"][labelled[s]],
             names,
             out_dir / curves_file(task),
             title=f"{task}, segments",
         )
         plot_confusion(
-            y_song,
-            probs[task]["song"].argmax(1),
+            y_song[labelled],
+            probs[task]["song"][labelled].argmax(1),
             names,
             out_dir / confusion_file(task),
             title=f"{task}, songs",

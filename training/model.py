@@ -9,6 +9,7 @@ import keras
 from frontend.audio import INPUT_SHAPE
 from frontend.signature import EMBEDDING, INPUT_NAME
 from training.layers import FusedBatchNormalization
+from training.losses import PartialLabelLoss
 
 TRUNK_CHANNELS = (32, 64, 128, 64, 32)  # Singh & Biswas, Fig. 2
 DROPOUT = 0.25
@@ -59,8 +60,8 @@ def with_embedding(model: keras.Model, tasks: list[str]) -> keras.Model:
 
 
 def load_model(path: Path | str) -> keras.Model:
-    """A model saved by ``songid train``; importing this module registers its custom layers."""
-    model = keras.saving.load_model(path)
+    """A model saved by ``songid train``, with its custom layers and loss."""
+    model = keras.saving.load_model(path, custom_objects={"PartialLabelLoss": PartialLabelLoss})
     if not isinstance(model, keras.Model):
         raise TypeError(f"{path}: holds a {type(model).__name__}, not a Keras model")
     return model

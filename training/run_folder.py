@@ -31,7 +31,7 @@ from training.catalog import Song
 from training.config import TrainConfig
 from training.dataset import LabelSpace
 from training.prepare import read_index
-from training.split import SPLITS, read_split
+from training.split import ROLES, read_split
 
 __all__ = [
     "BACKUP_DIR",
@@ -190,7 +190,8 @@ class RunFolder:
 
 
 def songs_by_split(cache_dir: Path, split_file: Path) -> dict[str, list[Song]]:
-    """The songs of the mel cache ``cache_dir`` per split (``train``, ``val``, ``test``) of ``split_file``.
+    """The songs of the mel cache ``cache_dir`` per split (``train``, ``val``, ``test``, ``exposure``)
+    of ``split_file``.
 
     Raises:
         ValueError: ``split_file`` is not a split file.
@@ -198,7 +199,7 @@ def songs_by_split(cache_dir: Path, split_file: Path) -> dict[str, list[Song]]:
     """
     assignment = read_split(split_file)
     songs = read_index(cache_dir)
-    return {k: [s for s in songs if assignment.get(s.song_id) == k] for k in SPLITS}
+    return {k: [s for s in songs if assignment.get(s.song_id) == k] for k in ROLES}
 
 
 def write_json_atomic(path: Path, payload: dict[str, Any]) -> None:

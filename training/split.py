@@ -17,6 +17,9 @@ from sklearn.model_selection import StratifiedGroupKFold
 from training.catalog import Song
 
 SPLITS = ("train", "val", "test")
+# Songs by people outside the label set, trained on only as outliers (TrainConfig.outlier_exposure)
+EXPOSURE = "exposure"
+ROLES = (*SPLITS, EXPOSURE)
 
 
 def _first_fold(labels: list[str], groups: list[str], n_splits: int, seed: int) -> np.ndarray:
@@ -85,7 +88,8 @@ def split_train_val(
 def write_split(path: Path, assignment: dict[str, str], **meta: object) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     counts = Counter(assignment.values())
-    payload = {**meta, "counts": {k: counts.get(k, 0) for k in SPLITS}, "assignment": assignment}
+    shown = [k for k in ROLES if k in SPLITS or k in counts]
+    payload = {**meta, "counts": {k: counts.get(k, 0) for k in shown}, "assignment": assignment}
     path.write_text(json.dumps(payload, indent=1, sort_keys=True), encoding="utf-8")
 
 
@@ -94,7 +98,7 @@ def read_split(path: Path) -> dict[str, str]:
         assignment = json.loads(path.read_text(encoding="utf-8"))["assignment"]
     except (OSError, KeyError, json.JSONDecodeError) as e:
         raise ValueError(f"{path}: not a split file ({e})") from e
-    bad = {v for v in assignment.values() if v not in SPLITS}
+    bad = {v for v in assignment.values() if v not in ROLES}
     if bad:
         raise ValueError(f"{path}: unknown split name(s) {sorted(bad)}")
     return dict(assignment)

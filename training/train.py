@@ -31,6 +31,7 @@ from training.config import TrainConfig
 from training.dataset import SongMels, epoch_batches, evenly_spaced, label_space, steps_per_epoch
 from training.distribute import Cluster, cluster_from_environment, shard_by_data
 from training.keep_best import KeepBest
+from training.losses import PartialLabelLoss
 from training.model import build_model
 from training.run_folder import RunFolder, songs_by_split
 
@@ -74,11 +75,18 @@ def compile_for_training(
 ) -> None:
     """The paper's optimisation: Adam, one cross-entropy per head, L = L_first + alpha * L_second.
 
+    Each head's cross-entropy skips the segments not labelled for it, and with
+    ``config.outlier_exposure`` the first head also learns uncertainty on outliers
+    (:class:`training.losses.PartialLabelLoss`).
+
     ``jit_compile`` stays off by default: XLA measured several times slower for this network on CPU.
     """
     model.compile(
         optimizer=keras.optimizers.Adam(learning_rate=config.learning_rate),
-        loss={t: "sparse_categorical_crossentropy" for t in config.tasks},
+        loss={
+            t: PartialLabelLoss(exposure=config.outlier_exposure if t == config.tasks[0] else 0.0)
+            for t in config.tasks
+        },
         loss_weights=config.loss_weights(n_classes),
         metrics={t: ["accuracy"] for t in config.tasks},
         jit_compile=jit_compile,
@@ -176,6 +184,10 @@ def _train(
     keras.utils.set_random_seed(config.seed)
 
     train_mels = SongMels.load(cache_dir, splits["train"], space)
+    if config.outlier_exposure > 0:
+        if not splits["exposure"]:
+            raise ValueError(f"{split_file}: outlier_exposure is on but the split has no exposure songs")
+        train_mels += SongMels.load(cache_dir, splits["exposure"], space, outliers_for=config.tasks[0])
     val_mels = SongMels.load(cache_dir, splits["val"], space)
     vs, vt = evenly_spaced(val_mels, hop_frames=SEGMENT_FRAMES, per_song=config.val_segments_per_song)
     global_batch = config.batch_size * cluster.replicas

@@ -32,11 +32,18 @@ def test_csv_manifest_keeps_extra_labels_and_groups(tmp_path: Path) -> None:
     assert songs[2].group == songs[2].song_id  # no group: the song is its own
 
 
+def test_a_song_may_lack_one_label(tmp_path: Path) -> None:
+    (tmp_path / "m.csv").write_text("path,artist,language\na.wav,,fr\nb.wav,Ann,\n")
+    a, b = load_catalog(tmp_path / "m.csv")
+    assert a.labels == {"artist": "", "language": "fr"}
+    assert b.labels == {"artist": "Ann", "language": ""}
+
+
 @pytest.mark.parametrize(
     ("text", "message"),
     [
         ("path,artist\na.wav,Ann\n", r"missing column\(s\) \['language'\]"),
-        ("path,artist,language\na.wav,,en\n", r"m.csv:2: empty label"),
+        ("path,artist,language\na.wav,,\n", r"m.csv:2: no label"),
         ("path,artist,language\n,Ann,en\n", "empty path"),
         ("path,artist,language\na.wav,Ann,en\na.wav,Ann,en\n", "more than once"),
         ("path,artist,language\n", "no audio files"),

@@ -129,13 +129,14 @@ def test_songs_by_split_follows_the_split_file(tmp_path: Path) -> None:
     write_catalog(tmp_path / "data", songs_per_artist=1)
     songs = load_catalog(tmp_path / "data")
     prepare(songs, tmp_path / "cache", jobs=1, max_duration_s=1.0)
-    assignment = {s.song_id: ("train", "val", "test")[k % 3] for k, s in enumerate(songs)}
+    roles = ("train", "val", "test", "exposure")
+    assignment = {s.song_id: roles[k % 4] for k, s in enumerate(songs)}
     run = RunFolder(tmp_path / "run")
     write_split(run.split, assignment)
     splits = run.songs_by_split(tmp_path / "cache")
-    assert list(splits) == ["train", "val", "test"]
+    assert list(splits) == list(roles)
     assert {k: sorted(s.song_id for s in v) for k, v in splits.items()} == {
-        k: sorted(i for i, v in assignment.items() if v == k) for k in ("train", "val", "test")
+        k: sorted(i for i, v in assignment.items() if v == k) for k in roles
     }
     assert splits == songs_by_split(tmp_path / "cache", run.split)
 
