@@ -45,6 +45,9 @@ class TrainConfig:
     # set) train the first head towards the uniform distribution with this weight, their other
     # labels as usual (training/losses.py). 0 = off, the paper's recipe; Hendrycks et al. use 0.5.
     outlier_exposure: float = 0.0
+    # At most this many segments of each exposure song per epoch: outliers are a minority of a
+    # batch (Hendrycks et al. draw one outlier per known example or fewer), and a cheaper epoch.
+    exposure_segments_per_song: int = 4
     # Stratify the song split by this label.
     stratify: str = "artist"
     # Extra metadata (dataset name, protocol) carried into the artifact.

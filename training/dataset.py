@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final
 
@@ -39,15 +39,28 @@ class SongMels:
     songs: list[Song]
     mels: list[np.ndarray]  # each (n_frames, N_MELS), n_frames >= SEGMENT_FRAMES
     labels: dict[str, np.ndarray]  # task -> (n_songs,) int; MASKED: unlabelled, OUTLIER: outside the set
+    # per song, at most this many training segments an epoch (None: the sampler's per_song alone)
+    caps: list[int | None] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if not self.caps:
+            self.caps = [None] * len(self.songs)
 
     @classmethod
     def load(
-        cls, cache_dir: Path, songs: list[Song], space: LabelSpace, *, outliers_for: str | None = None
+        cls,
+        cache_dir: Path,
+        songs: list[Song],
+        space: LabelSpace,
+        *,
+        outliers_for: str | None = None,
+        cap: int | None = None,
     ) -> SongMels:
         """The songs' mels and labels; a label outside ``space`` (or empty) is MASKED.
 
         ``outliers_for``: a task whose label is OUTLIER for every one of these songs (music by
-        people outside its label set, for outlier exposure).
+        people outside its label set, for outlier exposure). ``cap``: at most this many training
+        segments a song each epoch.
         """
         mels = []
         for s in songs:
@@ -61,14 +74,21 @@ class SongMels:
             )
             for t, names in space.items()
         }
-        return cls(songs, mels, labels)
+        return cls(songs, mels, labels, [cap] * len(songs))
 
     def __add__(self, other: SongMels) -> SongMels:
         return SongMels(
             self.songs + other.songs,
             self.mels + other.mels,
             {t: np.concatenate([y, other.labels[t]]) for t, y in self.labels.items()},
+            self.caps + other.caps,
         )
+
+    def limits(self, per_song: int | None) -> list[int | None]:
+        """Each song's most segments an epoch: ``per_song`` and its own cap, the smaller."""
+        return [
+            per_song if cap is None else cap if per_song is None else min(cap, per_song) for cap in self.caps
+        ]
 
     def starts(self, hop_frames: int) -> list[np.ndarray]:
         """Possible segment start frames of each song."""
@@ -96,11 +116,12 @@ def evenly_spaced(songs: SongMels, *, hop_frames: int, per_song: int | None) -> 
 def sample_epoch(
     songs: SongMels, *, hop_frames: int, per_song: int | None, rng: np.random.Generator
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Shuffled (song index, start frame) pairs for one epoch, at most ``per_song`` per song."""
+    """Shuffled (song index, start frame) pairs for one epoch, at most ``per_song`` per song (and
+    at most each song's own cap)."""
     pairs_s, pairs_t = [], []
-    for i, starts in enumerate(songs.starts(hop_frames)):
-        if per_song is not None and len(starts) > per_song:
-            starts = rng.choice(starts, size=per_song, replace=False)
+    for i, (starts, limit) in enumerate(zip(songs.starts(hop_frames), songs.limits(per_song), strict=True)):
+        if limit is not None and len(starts) > limit:
+            starts = rng.choice(starts, size=limit, replace=False)
         pairs_s.append(np.full(len(starts), i))
         pairs_t.append(starts)
     s, t = np.concatenate(pairs_s), np.concatenate(pairs_t)
@@ -121,5 +142,8 @@ def epoch_batches(
 
 
 def steps_per_epoch(songs: SongMels, *, hop_frames: int, per_song: int | None, batch_size: int) -> int:
-    n = sum(min(len(st), per_song) if per_song else len(st) for st in songs.starts(hop_frames))
+    starts = songs.starts(hop_frames)
+    n = sum(
+        min(len(st), cap) if cap else len(st) for st, cap in zip(starts, songs.limits(per_song), strict=True)
+    )
     return max(1, -(-n // batch_size))

@@ -151,3 +151,24 @@ def measure(
         n_known=len(known),
         n_unknown=len(outside),
     )
+
+
+TARGET_AUROC = 0.90
+TARGET_FALSE_REJECTS = 0.10
+TARGET_FALSE_ACCEPTS = 0.20
+
+
+def verdict(best: OpenSetFigures) -> str:
+    """The best score against the targets, with the gaps measured."""
+    gaps = []
+    if best.auroc < TARGET_AUROC:
+        gaps.append(f"AUROC {best.auroc:.3f} < {TARGET_AUROC:.2f}")
+    if best.false_rejects > TARGET_FALSE_REJECTS:
+        gaps.append(f"false rejects {best.false_rejects:.1%} > {TARGET_FALSE_REJECTS:.0%}")
+    if best.false_accepts > TARGET_FALSE_ACCEPTS:
+        gaps.append(f"false accepts {best.false_accepts:.1%} > {TARGET_FALSE_ACCEPTS:.0%}")
+    head = (
+        f"Targets (AUROC >= {TARGET_AUROC:.2f}; at most {TARGET_FALSE_REJECTS:.0%} false rejects with "
+        f"at most {TARGET_FALSE_ACCEPTS:.0%} false accepts), best score `{best.score}`"
+    )
+    return f"{head}: {'met' if not gaps else 'missed: ' + '; '.join(gaps)}."

@@ -187,7 +187,13 @@ def _train(
     if config.outlier_exposure > 0:
         if not splits["exposure"]:
             raise ValueError(f"{split_file}: outlier_exposure is on but the split has no exposure songs")
-        train_mels += SongMels.load(cache_dir, splits["exposure"], space, outliers_for=config.tasks[0])
+        train_mels += SongMels.load(
+            cache_dir,
+            splits["exposure"],
+            space,
+            outliers_for=config.tasks[0],
+            cap=config.exposure_segments_per_song,
+        )
     val_mels = SongMels.load(cache_dir, splits["val"], space)
     vs, vt = evenly_spaced(val_mels, hop_frames=SEGMENT_FRAMES, per_song=config.val_segments_per_song)
     global_batch = config.batch_size * cluster.replicas
