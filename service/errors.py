@@ -47,6 +47,25 @@ class UnauthorizedError(ServiceError):
         super().__init__(message, headers={"WWW-Authenticate": "Bearer"})
 
 
+class ForbiddenError(ServiceError):
+    """A valid key without the right to this operation (writes need the admin key)."""
+
+    status_code = HTTPStatus.FORBIDDEN
+    code = "forbidden"
+
+
+class NotFoundError(ServiceError):
+    status_code = HTTPStatus.NOT_FOUND
+    code = "not_found"
+
+
+class ConflictError(ServiceError):
+    """The request contradicts what is stored (an id already taken, a model mismatch)."""
+
+    status_code = HTTPStatus.CONFLICT
+    code = "conflict"
+
+
 class PayloadTooLargeError(ServiceError):
     status_code = HTTPStatus.REQUEST_ENTITY_TOO_LARGE
     code = "payload_too_large"

@@ -1,0 +1,1 @@
+"""Enrolled artists: stored embeddings (SQLite or PostgreSQL), scored apart from the network."""

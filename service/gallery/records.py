@@ -1,0 +1,61 @@
+"""What the gallery stores: artists enrolled from their songs' embeddings, and its errors.
+
+An artist is kept as the sum of its songs' song-level embeddings and their count (so adding a
+song is one update and the centroid is ``sum / count``), with the model whose embedding it is:
+embeddings of two model versions are never compared.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import numpy as np
+
+from service.errors import ConflictError, NotFoundError
+
+
+class ArtistNotFoundError(NotFoundError):
+    def __init__(self, artist_id: str) -> None:
+        super().__init__(f"no enrolled artist {artist_id!r}")
+
+
+class ArtistExistsError(ConflictError):
+    def __init__(self, artist_id: str) -> None:
+        super().__init__(
+            f"artist {artist_id!r} is already enrolled; add songs with POST /artists/{{id}}/songs"
+        )
+
+
+@dataclass(frozen=True)
+class EnrolledSong:
+    """One enrolment song: its song-level embedding and where its audio can be read again."""
+
+    embedding: np.ndarray  # (dim,) float32, the mean of the song's segment embeddings
+    sha256: str  # of the encoded file: the same file twice is one song
+    reference: str | None = None  # a path or URI to re-embed from after a model change; None: none kept
+
+
+@dataclass(frozen=True)
+class ArtistRecord:
+    """An enrolled artist as stored."""
+
+    artist_id: str
+    name: str
+    model: str  # "<model name>:<version>" whose embedding ``embedding_sum`` holds
+    n_songs: int
+    embedding_sum: np.ndarray  # (dim,) float64
+    created: datetime
+    updated: datetime
+
+    @property
+    def centroid(self) -> np.ndarray:
+        return self.embedding_sum / max(self.n_songs, 1)
+
+
+def to_blob(vector: np.ndarray) -> bytes:
+    return np.ascontiguousarray(vector, dtype="<f8").tobytes()
+
+
+def from_blob(blob: bytes) -> np.ndarray:
+    return np.frombuffer(blob, dtype="<f8").copy()
