@@ -31,9 +31,10 @@ from pathlib import Path
 from typing import Any
 
 from frontend.audio import FRONTEND_PARAMS
+from frontend.centroids import CENTROIDS_FILE, ArtistCentroids, CentroidsError, parse_centroids
 from frontend.labels import LABELS_FILE, LabelsError, LabelSet, read_labels, write_labels
 from frontend.openset import OPENSET_FILE, OpenSetError, OpenSetRule, parse_rules, rules_document
-from frontend.signature import Signature, SignatureError, TensorSpec
+from frontend.signature import EMBEDDING, Signature, SignatureError, TensorSpec
 
 ONNX_FILENAME = "model.onnx"
 FRONTEND_FILE = "frontend.json"
@@ -61,6 +62,7 @@ class Artifact:
     frontend: dict[str, Any]
     metrics: dict[str, Any] = field(default_factory=dict)
     openset: dict[str, OpenSetRule] = field(default_factory=dict)  # task -> rule; none: closed set
+    centroids: ArtistCentroids | None = None  # how songs compare with artists; None: no gallery
 
     @property
     def tasks(self) -> list[str]:
@@ -197,7 +199,31 @@ def load_artifact(path: Path | str, *, version: int | None = None) -> Artifact:
         frontend=frontend,
         metrics=_read_json(metrics_path) if metrics_path.is_file() else {},
         openset=_read_openset(model_dir, signature.heads),
+        centroids=_read_centroids(model_dir, labels, signature),
     )
+
+
+def _read_centroids(model_dir: Path, labels: LabelSet, signature: Signature) -> ArtistCentroids | None:
+    path = model_dir / CENTROIDS_FILE
+    if not path.is_file():
+        return None
+    embedding = next((o for o in signature.outputs if o.name == EMBEDDING), None)
+    if embedding is None or "artist" not in labels:
+        raise ArtifactError(f"{path}: the model has no {EMBEDDING!r} output or no artist head to compare")
+    ids = [label.id for label in labels["artist"]]
+    try:
+        return parse_centroids(
+            _read_json(path), artist_ids=ids, dim=int(embedding.shape[-1]), where=str(path)
+        )
+    except CentroidsError as e:
+        raise ArtifactError(str(e)) from e
+
+
+def write_centroids(model_dir: Path, centroids: ArtistCentroids) -> Artifact:
+    """Write (or replace) the folder's ``centroids.json``; the folder must load with it."""
+    model_dir = resolve_model_dir(model_dir)
+    _write_json(model_dir / CENTROIDS_FILE, centroids.document())
+    return load_artifact(model_dir)
 
 
 def _read_openset(model_dir: Path, heads: list[str]) -> dict[str, OpenSetRule]:

@@ -174,6 +174,13 @@ def cmd_openset(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_centroids(args: argparse.Namespace) -> int:
+    from training.centroids import command
+
+    print("\n".join(command(args.model, args.cache, args.split, args.unknown)))
+    return 0
+
+
 def cmd_openset_study(args: argparse.Namespace) -> int:
     from training.openset_study import StudyPaths, plan_runs, read_records, study
     from training.openset_study_report import write
@@ -294,6 +301,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--calibrate", action="store_true", help="write the model folder's openset.json")
     p.add_argument("--out", type=Path, default=Path("reports/openset-bundled.md"))
     p.set_defaults(func=cmd_openset)
+
+    p = sub.add_parser("centroids", help="artist centroids of the embedding for the gallery (centroids.json)")
+    p.add_argument(
+        "--model", type=Path, required=True, help="model folder (the embedding is added if missing)"
+    )
+    p.add_argument("--cache", type=Path, required=True, help="mel cache of the model's songs")
+    p.add_argument("--split", type=Path, required=True, help="their split: train (means), val (threshold)")
+    p.add_argument("--unknown", type=Path, default=None, help="manifest of songs by others (calibration)")
+    p.set_defaults(func=cmd_centroids)
 
     p = sub.add_parser(
         "openset-study", help="open-set protocol: leave-artists-out, recipes x scores (resumable)"

@@ -62,7 +62,7 @@ def _outputs(
     ids = [label.id for label in artifact.labels[inputs.task]]
     assignment = read_split(inputs.split_file)
     songs = [s for s in read_index(inputs.cache_dir) if s.song_id in assignment]
-    unknown_paths = _manifest_paths(inputs.unknown_manifest)
+    unknown_paths = manifest_paths(inputs.unknown_manifest)
     store = inputs.work_dir / "outputs.npz"
     if store.is_file():
         cached = dict(np.load(store))
@@ -86,7 +86,7 @@ def _outputs(
     return groups, {k: np.array(v) for k, v in labels.items()}, network.tasks
 
 
-def _manifest_paths(manifest: Path) -> list[Path]:
+def manifest_paths(manifest: Path) -> list[Path]:
     with manifest.open(newline="", encoding="utf-8") as f:
         return [manifest.parent / row["path"] for row in csv.DictReader(f)]
 
