@@ -15,11 +15,12 @@ from service.admission import Admission
 from service.body import spool_factory
 from service.errors import install_error_handlers
 from service.framing import FramingMiddleware
+from service.gallery.gallery import open_gallery
 from service.metrics import Metrics
 from service.middleware import RequestContextMiddleware
 from service.model import ModelLoadError, SongModel
 from service.pipeline import Pipeline
-from service.routers import health, labels, metrics, predict, v2
+from service.routers import artists, health, labels, metrics, predict, v2
 from service.security import ApiKeyChecker, require_api_key
 from service.settings import Settings
 
@@ -69,9 +70,21 @@ def create_app(settings: Settings | None = None, *, model: SongModel | None = No
         thresholds=settings.openset_thresholds,
     )
 
+    def attach_gallery() -> None:
+        url = settings.database_url.get_secret_value() if settings.database_url else None
+        gallery, app.state.gallery_off = open_gallery(
+            served.artifact,
+            sqlite_path=settings.gallery_path,
+            database_url=url,
+            poll_s=settings.gallery_poll_s,
+            threshold=settings.gallery_threshold,
+        )
+        pipeline.gallery = app.state.gallery = gallery
+
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         await to_thread.run_sync(load_model, served)
+        await to_thread.run_sync(attach_gallery)
         await to_thread.run_sync(pipeline.warm_up)
         admission.start()
         logger.info("ready", extra={"fields": {"model": served.name, "version": served.version}})
@@ -79,6 +92,8 @@ def create_app(settings: Settings | None = None, *, model: SongModel | None = No
             yield
         finally:
             admission.shutdown()
+            if pipeline.gallery is not None:
+                pipeline.gallery.store.close()
 
     app = FastAPI(
         title="songid",
@@ -94,6 +109,9 @@ def create_app(settings: Settings | None = None, *, model: SongModel | None = No
     app.state.pipeline = pipeline
     app.state.admission = admission
     app.state.api_keys = checker = ApiKeyChecker(settings.api_keys)
+    app.state.admin_keys = ApiKeyChecker(settings.admin_keys)
+    app.state.gallery = None
+    app.state.gallery_off = "the model is not loaded yet"
     app.state.spool_factory = spool_factory(
         max_memory_bytes=settings.spool_max_bytes, tmp_dir=settings.tmp_dir
     )
@@ -103,6 +121,7 @@ def create_app(settings: Settings | None = None, *, model: SongModel | None = No
     app.include_router(v2.health_router)
     app.include_router(predict.router, dependencies=protected)
     app.include_router(labels.router, dependencies=protected)
+    app.include_router(artists.router, dependencies=protected)
     app.include_router(metrics.router, dependencies=protected)
     app.include_router(v2.router, dependencies=protected)
 

@@ -37,6 +37,7 @@ class Decision:
     score: float | None
     threshold: float | None
     reason: str | None = None  # for no_evidence: what was missing, for people
+    source: Literal["trained", "enrolled"] | None = None  # for a known answer: a model label, or enrolled
 
 
 def effective_rules(
@@ -66,10 +67,10 @@ def decide(song_probs: np.ndarray, labels: list[Label], rule: OpenSetRule | None
     """The decision for one task from its ``(n_labels,)`` song-level probabilities."""
     top = labels[int(np.argmax(song_probs))]
     if rule is None:
-        return Decision("known", top, float(np.max(song_probs)), None)
+        return Decision("known", top, float(np.max(song_probs)), None, source="trained")
     score = rule.score_of(song_probs)
     if rule.is_known(score):
-        return Decision("known", top, score, rule.threshold)
+        return Decision("known", top, score, rule.threshold, source="trained")
     return Decision("unknown", None, score, rule.threshold)
 
 

@@ -8,7 +8,8 @@ from fastapi import Depends, Request
 
 from service.admission import Admission
 from service.body import SpoolFactory
-from service.errors import ModelNotReadyError
+from service.errors import GalleryUnavailableError, ModelNotReadyError
+from service.gallery.gallery import Gallery
 from service.metrics import Metrics
 from service.model import SongModel
 from service.pipeline import Pipeline
@@ -38,6 +39,16 @@ def get_ready_model(request: Request) -> SongModel:
     return pipeline.model
 
 
+def get_gallery(request: Request) -> Gallery:
+    """The artist gallery; 503 when the service has none (no store configured, or the model cannot
+    compare artists) or the model is not ready yet."""
+    gallery: Gallery | None = getattr(request.app.state, "gallery", None)
+    if gallery is None:
+        reason = getattr(request.app.state, "gallery_off", "the model is not loaded yet")
+        raise GalleryUnavailableError(f"no artist gallery: {reason}")
+    return gallery
+
+
 def get_metrics(request: Request) -> Metrics:
     metrics: Metrics = request.app.state.metrics
     return metrics
@@ -53,4 +64,5 @@ PipelineDep = Annotated[Pipeline, Depends(get_pipeline)]
 AdmissionDep = Annotated[Admission, Depends(get_admission)]
 ReadyModelDep = Annotated[SongModel, Depends(get_ready_model)]
 MetricsDep = Annotated[Metrics, Depends(get_metrics)]
+GalleryDep = Annotated[Gallery, Depends(get_gallery)]
 SpoolFactoryDep = Annotated[SpoolFactory, Depends(get_spool_factory)]

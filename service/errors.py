@@ -16,6 +16,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
+from starlette.routing import Match
 
 logger = logging.getLogger(__name__)
 
@@ -83,6 +84,13 @@ class ModelNotReadyError(ServiceError):
     code = "model_not_ready"
 
 
+class GalleryUnavailableError(ServiceError):
+    """No artist gallery here: no store configured, or a model without centroids.json."""
+
+    status_code = HTTPStatus.SERVICE_UNAVAILABLE
+    code = "gallery_unavailable"
+
+
 class OverloadedError(ServiceError):
     status_code = HTTPStatus.SERVICE_UNAVAILABLE
     code = "overloaded"
@@ -96,6 +104,13 @@ class NotAnalysableError(ServiceError):
 
     status_code = HTTPStatus.UNPROCESSABLE_ENTITY
     code = "not_analysable"
+
+
+class NoEvidenceError(ServiceError):
+    """An enrolment file with nothing to recognise (silence, noise, a tone...): it stands for no artist."""
+
+    status_code = HTTPStatus.UNPROCESSABLE_ENTITY
+    code = "no_evidence"
 
 
 class BodyTimeoutError(ServiceError):
@@ -155,10 +170,30 @@ async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
     return json_error(HTTPStatus.UNPROCESSABLE_ENTITY, "invalid_parameters", _describe_validation(exc))
 
 
-async def _http_error(_: Request, exc: Exception) -> JSONResponse:
+_METHODS = ("DELETE", "GET", "HEAD", "PATCH", "POST", "PUT")
+
+
+def _allowed_methods(request: Request) -> str:
+    """Every method some route answers at the request's path (Starlette names only the first
+    route's when several share a path, as GET and POST /artists do)."""
+    allowed = [
+        method
+        for method in _METHODS
+        if any(
+            route.matches({**request.scope, "method": method})[0] == Match.FULL
+            for route in request.app.router.routes
+        )
+    ]
+    return ", ".join(allowed)
+
+
+async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     message = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).phrase
-    return json_error(exc.status_code, _code_for_status(exc.status_code), message, exc.headers)
+    headers = dict(exc.headers or {})
+    if exc.status_code == HTTPStatus.METHOD_NOT_ALLOWED and (allowed := _allowed_methods(request)):
+        headers["Allow"] = allowed
+    return json_error(exc.status_code, _code_for_status(exc.status_code), message, headers)
 
 
 def internal_error_response(exc: BaseException) -> JSONResponse:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import io
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from time import perf_counter
 from typing import BinaryIO
 
@@ -23,49 +23,23 @@ from frontend.audio import SAMPLE_RATE, AudioDecodeError, load_audio, log_mel, s
 from frontend.evidence import Evidence, assess
 from frontend.labels import Label
 from frontend.openset import OpenSetRule
+from frontend.signature import EMBEDDING
 from service.cancellation import CancelToken
 from service.decisions import Decision, decide, effective_rules, no_evidence
 from service.decode_budget import check_decode_budget
 from service.errors import NotAnalysableError, PayloadTooLargeError, UnsupportedMediaError
-from service.limits import AnalysisLimits
+from service.gallery.gallery import Gallery
+from service.gallery.index import Match
+from service.limits import MAX_TOP_K, AnalysisLimits
 from service.metrics import Metrics
 from service.model import OthersBusy, SongModel
+from service.ranking import Scored, ranked, song_probabilities
 
 logger = logging.getLogger(__name__)
 
 WARM_UP_SECONDS = 3.5
 WARM_UP_RATE = 44_100  # not the model's rate, so warming up also runs the resampler
 WARM_UP_NOTES_HZ = (220.0, 330.0, 262.0, 392.0)  # the warm-up's notes: a signal with evidence
-
-
-def song_probabilities(segment_probs: np.ndarray) -> np.ndarray:
-    """Song-level distribution: the mean of the segment distributions, renormalised to sum to 1.
-
-    Args:
-        segment_probs: ``(n_segments, n_labels)`` probabilities.
-
-    Returns:
-        ``(n_labels,)`` float64 summing to 1 (uniform when the mean is not a distribution).
-    """
-    mean = np.asarray(segment_probs, dtype=np.float64).mean(axis=0)
-    total = mean.sum()
-    if not np.isfinite(total) or total <= 0:
-        return np.full(mean.shape, 1.0 / mean.shape[0])
-    return mean / total
-
-
-@dataclass(frozen=True)
-class Scored:
-    """One label and its probability in [0, 1]."""
-
-    label: Label
-    probability: float
-
-
-def ranked(probabilities: np.ndarray, labels: list[Label], top_k: int) -> list[Scored]:
-    """The ``top_k`` labels by probability, highest first (ties keep label order)."""
-    order = np.argsort(-probabilities, kind="stable")[:top_k]
-    return [Scored(labels[i], min(max(float(probabilities[i]), 0.0), 1.0)) for i in order]
 
 
 @dataclass(frozen=True)
@@ -83,6 +57,8 @@ class Analysis:
         segment_outputs: the network's other outputs (the ``embedding``), ``(n_segments, *shape)`` each.
         song_outputs: their mean over the song's segments, ``shape`` each (float64).
         labels: per task head, the labels in output order.
+        artists: trained and enrolled artists most like the song, on the gallery's scale (empty
+            without a gallery or evidence).
     """
 
     duration_s: float
@@ -94,6 +70,7 @@ class Analysis:
     segment_outputs: dict[str, np.ndarray]
     song_outputs: dict[str, np.ndarray]
     labels: dict[str, list[Label]]
+    artists: list[Match] = field(default_factory=list)
 
     @classmethod
     def without_evidence(
@@ -139,6 +116,7 @@ class Pipeline:
         others_busy: the model's thread policy (see :meth:`SongModel.predict`); the service
             passes its admission's, a batch worker none.
         thresholds: per task, an open-set threshold that replaces the model folder's.
+        gallery: trained and enrolled artists compared on the embedding; None: the heads alone.
     """
 
     def __init__(
@@ -149,12 +127,14 @@ class Pipeline:
         metrics: Metrics | None = None,
         others_busy: OthersBusy | None = None,
         thresholds: dict[str, float] | None = None,
+        gallery: Gallery | None = None,
     ) -> None:
         self.model = model
         self.limits = limits
         self._metrics = metrics
         self._others_busy = others_busy
         self._thresholds = dict(thresholds or {})
+        self.gallery = gallery
         self._rules: dict[str, OpenSetRule] | None = None
         self._warmed = False
 
@@ -250,16 +230,23 @@ class Pipeline:
         outputs = self._predict(segments, cancel)
         song_probs = {task: song_probabilities(outputs[task]) for task in heads}
         tensors = {name: out for name, out in outputs.items() if name not in heads}
+        song_outputs = {name: out.mean(axis=0, dtype=np.float64) for name, out in tensors.items()}
+        decisions = {task: decide(song_probs[task], heads[task], self.rules.get(task)) for task in heads}
+        artists: list[Match] = []
+        if self.gallery is not None and EMBEDDING in song_outputs:
+            artists, by_gallery = self.gallery.rank(song_outputs[EMBEDDING], top_k=MAX_TOP_K)
+            decisions["artist"] = by_gallery or decisions["artist"]
         analysis = Analysis(
             duration_s=duration_s,
             evidence=evidence,
-            decisions={task: decide(song_probs[task], heads[task], self.rules.get(task)) for task in heads},
+            decisions=decisions,
             segment_times=segment_times(segments.shape[0]),
             segment_probs={task: outputs[task] for task in heads},
             song_probs=song_probs,
             segment_outputs=tensors,
-            song_outputs={name: out.mean(axis=0, dtype=np.float64) for name, out in tensors.items()},
+            song_outputs=song_outputs,
             labels=heads,
+            artists=artists,
         )
         return self._record(
             analysis, decode_s=decoded - started, inference_s=perf_counter() - decoded, record=record

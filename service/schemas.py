@@ -45,6 +45,19 @@ class DecisionOut(_Schema):
         examples=[0.24],
     )
     reason: str | None = Field(default=None, description="For no_evidence: what was missing.")
+    source: Literal["trained", "enrolled"] | None = Field(
+        default=None,
+        description="For a known artist: `trained` (a label of the model) or `enrolled` (an artist added "
+        "through /artists). With enrolled artists the artist decision compares the song's embedding with "
+        "every artist's (cosine, `score`), trained and enrolled alike; without, the artist head decides.",
+    )
+
+
+class ArtistMatch(_Schema):
+    label: str = Field(description="Artist id: a trained label or an enrolled id.", examples=["Muldjord"])
+    name: str = Field(examples=["Muldjord"])
+    source: Literal["trained", "enrolled"]
+    similarity: float = Field(ge=-1.0, le=1.0, description="Cosine of the song's and the artist's embedding.")
 
 
 class SegmentPrediction(_Schema):
@@ -69,6 +82,45 @@ class PredictionResponse(_Schema):
     timeline: list[SegmentPrediction] | None = Field(
         default=None, description="Per-segment top labels; only when timeline=true."
     )
+    artists: list[ArtistMatch] | None = Field(
+        default=None,
+        description="When the model has an artist gallery: trained and enrolled artists ranked together "
+        "by similarity to the song (top_k). Null without a gallery; empty without evidence.",
+    )
+
+
+class ArtistOut(_Schema):
+    id: str = Field(examples=["new-artist-42"])
+    name: str = Field(examples=["New Artist"])
+    source: Literal["enrolled"] = "enrolled"
+    songs: int = Field(ge=1, description="Songs enrolled; the artist's embedding is their mean.")
+    model: str = Field(description="`<model>:<version>` whose embedding the enrolment holds.")
+    stale: bool = Field(description="Enrolled with another model version: not compared until re-embedded.")
+    created: str = Field(description="ISO 8601, UTC.")
+    updated: str = Field(description="ISO 8601, UTC.")
+
+
+class EnrolmentResponse(_Schema):
+    artist: ArtistOut
+    added_songs: int = Field(
+        ge=0, description="Songs this request added (a file already enrolled is skipped)."
+    )
+
+
+class ArtistPage(_Schema):
+    items: list[ArtistOut]
+    total: int = Field(ge=0, description="Enrolled artists in all.")
+    offset: int = Field(ge=0)
+    limit: int = Field(ge=1)
+    stale: int = Field(ge=0, description="Of all, those enrolled with another model version.")
+
+
+class GalleryInfo(_Schema):
+    enrolled: int = Field(ge=0, description="Artists enrolled with the served model (see GET /artists).")
+    stale: int = Field(ge=0, description="Artists enrolled with another model version; not compared.")
+    threshold: float = Field(
+        description="Cosine a song needs to be a known artist when artists are enrolled."
+    )
 
 
 class LabelInfo(_Schema):
@@ -92,6 +144,11 @@ class LabelsResponse(_Schema):
     open_set: dict[str, OpenSetInfo] = Field(
         description="Per task with an open-set rule, the rule in force; a task missing here is closed set "
         "(every answer `known`)."
+    )
+    gallery: GalleryInfo | None = Field(
+        default=None,
+        description="The artist gallery: `tasks.artist` lists the trained artists, GET /artists the "
+        "enrolled ones. Null when the service has no gallery.",
     )
 
 
@@ -120,11 +177,15 @@ class ErrorResponse(_Schema):
 _ERROR_DESCRIPTIONS = {
     400: "Missing, empty or malformed upload.",
     401: "Missing or invalid API key (only when API keys are configured).",
+    403: "A gallery write without the admin key.",
+    404: "No such enrolled artist.",
+    409: "The artist id is taken, or enrolled with another model version.",
     408: "The upload stalled or came too slowly.",
     413: "Upload, or its decoded audio, larger than the configured limit.",
-    415: "Body not multipart/form-data, or a file that cannot be decoded as audio.",
-    422: "Invalid query parameters, or audio whose level the network cannot analyse.",
-    503: "Model not ready, or too many predictions in progress (see Retry-After).",
+    415: "Body not multipart/form-data, or a file that cannot be decoded as audio (each named).",
+    422: "Invalid query parameters or fields, audio the network cannot analyse, or (enrolment) a file "
+    "without evidence.",
+    503: "Model not ready, too many predictions in progress (see Retry-After), or no gallery.",
     504: "The request took longer than the configured timeout.",
 }
 

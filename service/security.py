@@ -16,7 +16,7 @@ from fastapi import Request, Security
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import SecretStr
 
-from service.errors import UnauthorizedError
+from service.errors import ForbiddenError, UnauthorizedError
 
 API_KEY_HEADER = "X-API-Key"
 
@@ -56,6 +56,24 @@ class ApiKeyChecker:
             raise UnauthorizedError("invalid API key")
 
 
+def _presented(bearer: HTTPAuthorizationCredentials | None, api_key: str | None) -> str | None:
+    return bearer.credentials if bearer is not None else api_key
+
+
+async def require_admin_key(
+    request: Request,
+    bearer: Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)],
+    api_key: Annotated[str | None, Security(_api_key_header)],
+) -> None:
+    """Route dependency of gallery writes: an admin key; with none configured, every write is refused."""
+    checker: ApiKeyChecker = request.app.state.admin_keys
+    presented = _presented(bearer, api_key)
+    if not checker.enabled:
+        raise ForbiddenError("the gallery is read-only here: no admin key is configured (SONGID_ADMIN_KEYS)")
+    if not presented or not checker.is_valid(presented):
+        raise ForbiddenError("gallery writes need an admin key")
+
+
 async def require_api_key(
     request: Request,
     bearer: Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)],
@@ -63,4 +81,8 @@ async def require_api_key(
 ) -> None:
     """Router dependency: a valid key in either header, checked by the app's :class:`ApiKeyChecker`."""
     checker: ApiKeyChecker = request.app.state.api_keys
-    checker.verify(bearer.credentials if bearer is not None else api_key)
+    presented = _presented(bearer, api_key)
+    admin: ApiKeyChecker = request.app.state.admin_keys
+    if presented and admin.enabled and admin.is_valid(presented):
+        return  # an admin key may read too
+    checker.verify(presented)

@@ -59,6 +59,38 @@ class Settings(BaseSettings):
         '{"artist": 0.3}; a song is known for the task when its score reaches it.',
     )
 
+    # Artist gallery (enrolment)
+    gallery_path: Path | None = Field(
+        default=None,
+        description="SQLite file of enrolled artists (created; WAL). Unset, and no database URL: no gallery "
+        "and no /artists. Needs a model folder with centroids.json.",
+    )
+    database_url: SecretStr | None = Field(
+        default=None,
+        description="PostgreSQL URL (postgresql://user:password@host:port/db) for a gallery shared by "
+        "replicas; replaces the SQLite file.",
+    )
+    gallery_poll_s: float = Field(
+        default=2.0,
+        gt=0,
+        description="Seconds between checks for enrolments made by other replicas; the most a change "
+        "made elsewhere takes to be served here (plus the reload).",
+    )
+    gallery_threshold: float | None = Field(
+        default=None,
+        ge=-1.0,
+        le=1.0,
+        description="Cosine a song needs to be a known artist once artists are enrolled; replaces the "
+        "model folder's (centroids.json).",
+    )
+    max_enrol_files: int = Field(
+        default=10, ge=1, le=100, description="Files one enrolment request may send."
+    )
+    admin_keys: Annotated[list[SecretStr], NoDecode] = Field(
+        default_factory=list,
+        description="Comma-separated admin keys: gallery writes (POST, DELETE /artists...) need one; with "
+        "none set, the gallery is read-only. An admin key also passes where an API key is needed.",
+    )
     # HTTP server
     host: str = Field(default="127.0.0.1", description="Interface to bind; the container image sets 0.0.0.0.")
     port: int = Field(default=8000, ge=1, le=65535, description="TCP port to listen on.")
@@ -145,7 +177,7 @@ class Settings(BaseSettings):
             min_bytes_per_s=self.upload_min_bytes_per_s,
         )
 
-    @field_validator("api_keys", mode="before")
+    @field_validator("api_keys", "admin_keys", mode="before")
     @classmethod
     def _split_keys(cls, value: object) -> object:
         if isinstance(value, str):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Final
 
 import numpy as np
 
@@ -44,18 +45,21 @@ class ArtistRecord:
     name: str
     model: str  # "<model name>:<version>" whose embedding ``embedding_sum`` holds
     n_songs: int
-    embedding_sum: np.ndarray  # (dim,) float64
+    embedding_sum: np.ndarray  # (dim,) float32
     created: datetime
     updated: datetime
 
     @property
     def centroid(self) -> np.ndarray:
-        return self.embedding_sum / max(self.n_songs, 1)
+        return np.asarray(self.embedding_sum / max(self.n_songs, 1), dtype=np.float32)
+
+
+BLOB_DTYPE: Final = np.dtype("<f4")  # little-endian float32: 4 bytes a value, any machine
 
 
 def to_blob(vector: np.ndarray) -> bytes:
-    return np.ascontiguousarray(vector, dtype="<f8").tobytes()
+    return np.ascontiguousarray(vector, dtype=BLOB_DTYPE).tobytes()
 
 
 def from_blob(blob: bytes) -> np.ndarray:
-    return np.frombuffer(blob, dtype="<f8").copy()
+    return np.frombuffer(blob, dtype=BLOB_DTYPE).astype(np.float32)

@@ -23,6 +23,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from service.errors import ConflictError
 from service.gallery.records import (
     ArtistExistsError,
@@ -282,6 +284,30 @@ class GalleryStore:
             )
             rows = cur.fetchall()
         return [self._record(r) for r in rows]
+
+    def centroids(self, model: str, *, dim: int) -> tuple[list[str], list[str], np.ndarray]:
+        """Ids, names and mean embeddings ``(n, dim)`` float32 of ``model``'s artists, by id;
+        streamed into one array (no record per artist), so 100,000 artists load in seconds."""
+        ids: list[str] = []
+        names: list[str] = []
+        chunks: list[np.ndarray] = []
+        with self._lock:
+            cur = self._conn.cursor()
+            cur.execute(
+                self._sql(
+                    "SELECT artist_id, name, n_songs, embedding_sum FROM artists "
+                    "WHERE model = ? ORDER BY artist_id"
+                ),
+                (model,),
+            )
+            while rows := cur.fetchmany(4096):
+                block = np.empty((len(rows), dim), dtype=np.float32)
+                for k, (artist_id, name, n_songs, blob) in enumerate(rows):
+                    ids.append(artist_id)
+                    names.append(name)
+                    block[k] = from_blob(bytes(blob)) / max(int(n_songs), 1)
+                chunks.append(block)
+        return ids, names, np.concatenate(chunks) if chunks else np.empty((0, dim), dtype=np.float32)
 
     def stale(self, model: str) -> int:
         """How many artists hold another model's embedding (never compared with this one's)."""

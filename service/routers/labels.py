@@ -6,7 +6,7 @@ from fastapi import APIRouter
 
 from service.decisions import rule_source
 from service.dependencies import PipelineDep, ReadyModelDep
-from service.schemas import LabelInfo, LabelsResponse, ModelInfo, OpenSetInfo, error_responses
+from service.schemas import GalleryInfo, LabelInfo, LabelsResponse, ModelInfo, OpenSetInfo, error_responses
 
 router = APIRouter(tags=["labels"])
 
@@ -17,7 +17,8 @@ router = APIRouter(tags=["labels"])
     response_model=LabelsResponse,
     responses=error_responses(401, 503),
 )
-async def labels(model: ReadyModelDep, pipeline: PipelineDep) -> LabelsResponse:
+def labels(model: ReadyModelDep, pipeline: PipelineDep) -> LabelsResponse:
+    gallery = pipeline.gallery
     return LabelsResponse(
         model=ModelInfo(name=model.name, version=model.version),
         tasks={
@@ -32,4 +33,11 @@ async def labels(model: ReadyModelDep, pipeline: PipelineDep) -> LabelsResponse:
             )
             for task, rule in pipeline.rules.items()
         },
+        gallery=GalleryInfo(
+            enrolled=gallery.index().n_enrolled,
+            stale=gallery.store.stale(gallery.model),
+            threshold=gallery.threshold,
+        )
+        if gallery is not None
+        else None,
     )

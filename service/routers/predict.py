@@ -10,8 +10,10 @@ from fastapi import APIRouter, Query, Request
 from service.admission import deadline
 from service.dependencies import AdmissionDep, PipelineDep, SettingsDep, SpoolFactoryDep
 from service.limits import MAX_TOP_K
-from service.pipeline import Analysis, Scored
+from service.pipeline import Analysis
+from service.ranking import Scored
 from service.schemas import (
+    ArtistMatch,
     DecisionOut,
     LabelScore,
     ModelInfo,
@@ -65,12 +67,15 @@ def _decisions(analysis: Analysis) -> dict[str, DecisionOut]:
             score=d.score,
             threshold=d.threshold,
             reason=d.reason,
+            source=d.source if d.status == "known" and task == "artist" else None,
         )
         for task, d in analysis.decisions.items()
     }
 
 
-def build_response(analysis: Analysis, model: ModelInfo, *, top_k: int, timeline: bool) -> PredictionResponse:
+def build_response(
+    analysis: Analysis, model: ModelInfo, *, top_k: int, timeline: bool, gallery: bool = False
+) -> PredictionResponse:
     segments = None
     if timeline:
         segments = [
@@ -86,6 +91,14 @@ def build_response(analysis: Analysis, model: ModelInfo, *, top_k: int, timeline
         decisions=_decisions(analysis),
         predictions=_scores(analysis.ranked(top_k)),
         timeline=segments,
+        artists=[
+            ArtistMatch(
+                label=m.artist_id, name=m.name, source=m.source, similarity=min(max(m.similarity, -1.0), 1.0)
+            )
+            for m in analysis.artists[:top_k]
+        ]
+        if gallery
+        else None,
     )
 
 
@@ -114,4 +127,6 @@ async def predict(
         async with admission.admit(ready=pipeline.ready, on_release=upload.close) as slot:
             analysis = await admission.run(slot, partial(pipeline.analyse, upload.file))
     model = ModelInfo(name=pipeline.model.name, version=pipeline.model.version)
-    return build_response(analysis, model, top_k=top_k, timeline=timeline)
+    return build_response(
+        analysis, model, top_k=top_k, timeline=timeline, gallery=pipeline.gallery is not None
+    )

@@ -14,6 +14,7 @@ from onnx import TensorProto, helper, numpy_helper
 
 from frontend.artifact import triton_config
 from frontend.audio import FRONTEND_PARAMS, N_MELS, SEGMENT_FRAMES
+from frontend.centroids import CENTROIDS_FILE, ArtistCentroids
 from frontend.labels import Label
 from frontend.signature import EMBEDDING as EMBEDDING_NAME
 from frontend.signature import INPUT_NAME, Signature, TensorSpec
@@ -98,11 +99,14 @@ def make_artifact(
     frontend: dict[str, Any] | None = None,
     input_name: str = INPUT_NAME,
     embedding: bool = False,
+    centroids: bool = False,
 ) -> Path:
     """Write ``repo/<name>/`` as the exporter does; returns the model folder.
 
     ``onnx_labels`` builds the graph for other labels than labels.json lists (a mismatch).
-    ``embedding`` adds an :data:`EMBEDDING` output and the ``signature.json`` that declares it.
+    ``embedding`` adds an :data:`EMBEDDING` output and the ``signature.json`` that declares it;
+    ``centroids`` (with it) a ``centroids.json``: each trained artist a random direction, so an
+    enrolled artist's own songs are far closer to it than to any trained one.
     """
     labels = LABELS if labels is None else labels
     model_dir = repo / name
@@ -123,7 +127,17 @@ def make_artifact(
     (model_dir / "metrics.json").write_text(json.dumps({"artist": {"accuracy": 0.5}}), encoding="utf-8")
     (model_dir / "config.pbtxt").write_text(triton_config(name, signature), encoding="utf-8")
     (model_dir / "README.md").write_text("# songid-test\n\nA tiny model for tests.\n", encoding="utf-8")
+    if centroids:
+        ids = [x["id"] for x in labels["artist"]]
+        means = np.random.default_rng(0).standard_normal((len(ids), N_MELS))
+        document = ArtistCentroids(
+            np.zeros(N_MELS), ids, means, [3] * len(ids), CENTROID_THRESHOLD
+        ).document()
+        (model_dir / CENTROIDS_FILE).write_text(json.dumps(document), encoding="utf-8")
     return model_dir
+
+
+CENTROID_THRESHOLD = 0.9  # the sample centroids' cosine threshold
 
 
 NOTE_S = 0.25  # a new note four times a second

@@ -20,9 +20,11 @@ from tests.service.samples import make_artifact
 # Built at import because the schema parametrizes the test; the model is only loaded when
 # the first generated request starts the app's lifespan.
 _REPO = Path(tempfile.mkdtemp(prefix="songid-openapi-"))
-make_artifact(_REPO)
+make_artifact(_REPO, embedding=True, centroids=True)
 _APP = create_app(
-    make_settings(_REPO, max_concurrent_requests=4),
+    make_settings(
+        _REPO, max_concurrent_requests=4, gallery_path=_REPO / "gallery.sqlite", admin_keys="an-admin-key"
+    ),
     model=SongModel(_REPO, provider="cpu", intra_op_threads=1, inter_op_threads=1),
 )
 schema = schemathesis.openapi.from_dict(_APP.openapi())

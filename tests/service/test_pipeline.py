@@ -13,7 +13,8 @@ from service.errors import PayloadTooLargeError, UnsupportedMediaError
 from service.limits import MIN_DECODED_BYTES, AnalysisLimits
 from service.metrics import Metrics
 from service.model import SongModel
-from service.pipeline import Pipeline, ranked, song_probabilities
+from service.pipeline import Pipeline
+from service.ranking import ranked, song_probabilities
 from tests.service.samples import FORMATS, LABELS, encode, melody
 
 

@@ -12,4 +12,5 @@ def test_labels_lists_every_task(client: TestClient) -> None:
         "model": {"name": "songid-test", "version": 1},
         "tasks": LABELS,
         "open_set": {},  # the sample model folder has no openset.json: every task is closed set
+        "gallery": None,  # no gallery configured
     }

@@ -1,0 +1,77 @@
+"""Ranking a song against every artist, trained and enrolled, on one scale (frontend/centroids.py).
+
+An immutable snapshot: the unit vectors of every artist's centred mean embedding, as one
+``(n_artists, dim)`` float32 matrix; a song is scored by one matrix-vector product. Brute force
+holds at the sizes measured (reports/perf.md: 100,000 enrolled artists); a new snapshot is built
+when the store changes, never edited in place, so readers need no lock.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Final, Literal
+
+import numpy as np
+
+from frontend.centroids import ArtistCentroids, unit_rows
+
+Source = Literal["trained", "enrolled"]
+Enrolled = tuple[list[str], list[str], np.ndarray | None]
+TRAINED: Final = "trained"
+ENROLLED: Final = "enrolled"
+
+
+@dataclass(frozen=True)
+class Match:
+    artist_id: str
+    name: str
+    source: Source
+    similarity: float  # cosine in [-1, 1]
+
+
+class GalleryIndex:
+    """Trained artists (the model folder's centroids) and enrolled ones (the store's), ranked."""
+
+    def __init__(
+        self,
+        centroids: ArtistCentroids,
+        trained_names: dict[str, str],
+        enrolled: Enrolled = ([], [], None),
+        *,
+        version: int = 0,
+    ) -> None:
+        """``enrolled``: ids, names and mean embeddings ``(n, dim)`` (``GalleryStore.centroids``)."""
+        ids, names, means = enrolled
+        self.centre = centroids.centre
+        self.version = version
+        self.ids = [*centroids.ids, *ids]
+        self.names = [trained_names.get(i, i) for i in centroids.ids] + list(names)
+        self.n_trained = len(centroids.ids)
+        matrix = np.empty((len(self.ids), centroids.dim), dtype=np.float32)
+        matrix[: self.n_trained] = unit_rows(centroids.means, self.centre)
+        for start in range(0, len(ids), 8192):  # in blocks: no float64 copy of the whole gallery
+            block = means[start : start + 8192]  # type: ignore[index]
+            matrix[self.n_trained + start : self.n_trained + start + len(block)] = unit_rows(
+                block, self.centre
+            )
+        self._matrix = matrix
+
+    @property
+    def n_enrolled(self) -> int:
+        return len(self.ids) - self.n_trained
+
+    def source(self, row: int) -> Source:
+        return TRAINED if row < self.n_trained else ENROLLED
+
+    def similarities(self, embedding: np.ndarray) -> np.ndarray:
+        """Cosine of the song to every artist, ``(n_artists,)``; ``embedding``: ``(dim,)``."""
+        song = unit_rows(embedding, self.centre).astype(np.float32)
+        return np.asarray(self._matrix @ song)
+
+    def match(self, embedding: np.ndarray, *, top_k: int) -> list[Match]:
+        """The ``top_k`` most similar artists, most similar first."""
+        scores = self.similarities(embedding)
+        k = min(top_k, scores.shape[0])
+        top = np.argpartition(-scores, k - 1)[:k]
+        top = top[np.argsort(-scores[top], kind="stable")]
+        return [Match(self.ids[i], self.names[i], self.source(i), float(scores[i])) for i in top]
