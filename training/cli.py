@@ -197,6 +197,17 @@ def cmd_openset_study(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_enrolment_study(args: argparse.Namespace) -> int:
+    from training.enrolment_report import write
+    from training.enrolment_study import study
+    from training.openset_study import StudyPaths
+
+    paths = StudyPaths(args.benchmarks, args.caches, args.runs, args.records)
+    write(study(paths, args.work), args.out)
+    print(f"report written to {args.out}")
+    return 0
+
+
 def cmd_benchmark(args: argparse.Namespace) -> int:
     from training.benchmarks.build import build_benchmark
     from training.benchmarks.manifest import summarize
@@ -326,6 +337,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--out", type=Path, default=Path("reports/openset.md"))
     p.set_defaults(func=cmd_openset_study)
+
+    p = sub.add_parser("enrolment-study", help="enrol held-out composers from k songs (after openset-study)")
+    for flag, default in (
+        ("benchmarks", "data/benchmarks"),
+        ("caches", "data/cache"),
+        ("runs", "data/runs/openset"),
+    ):
+        p.add_argument(f"--{flag}", type=Path, default=Path(default))
+    p.add_argument("--records", type=Path, default=Path("reports/runs/openset"))
+    p.add_argument("--work", type=Path, default=Path("reports/runs/enrolment"), help="per-fold records")
+    p.add_argument("--out", type=Path, default=Path("reports/enrolment.md"))
+    p.set_defaults(func=cmd_enrolment_study)
     return parser
 
 

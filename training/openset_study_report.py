@@ -90,7 +90,7 @@ def _benchmark_section(name: str, runs: list[dict[str, Any]]) -> str:
     return "\n".join(parts)
 
 
-def _machine() -> str:
+def machine() -> str:
     model = ""
     cpuinfo = Path("/proc/cpuinfo")
     if cpuinfo.is_file():
@@ -118,7 +118,7 @@ def render(records: list[dict[str, Any]], *, planned: int) -> str:
     status = "complete" if len(records) >= planned else f"PARTIAL: {len(records)} of {planned} runs finished"
     return f"""# Open set: unknown artists, leave-artists-out
 
-`songid openset-study`, {time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}, {_machine()}.
+`songid openset-study`, {time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}, {machine()}.
 Study {status}.{" SMOKE RUN: one epoch; the figures mean nothing." if smoke else ""}
 
 Each run trains the paper's network on the known artists' songs (split 80/10/10 by song), is
