@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -66,6 +67,14 @@ def build_parser() -> argparse.ArgumentParser:
         default=DEFAULT_LIMITS.batch_size,
         help="segments per inference call",
     )
+    parser.add_argument(
+        "--gallery", type=Path, default=None, help="SQLite artist gallery: enrolled artists are answered too"
+    )
+    parser.add_argument(
+        "--database-url",
+        default=os.environ.get("SONGID_DATABASE_URL"),
+        help="PostgreSQL artist gallery instead (default: $SONGID_DATABASE_URL)",
+    )
     parser.add_argument("--engine", choices=ENGINES, default="local")
     parser.add_argument(
         "--workers", type=_positive_int, default=None, help="processes or Ray actors (default: cores)"
@@ -100,6 +109,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             max_duration_s=args.max_duration,
             max_decoded_bytes=args.max_decoded_mib * MIB,
             batch_size=args.batch_size,
+            gallery_path=str(args.gallery) if args.gallery else None,
+            database_url=args.database_url,
         )
         report = tag_catalog(
             args.input,

@@ -66,6 +66,7 @@ def arrow_schema(tasks: list[str]) -> pa.Schema:
             pa.field(f"{task}_status", pa.string()),
             pa.field(f"{task}_label", pa.string()),
             pa.field(f"{task}_score", pa.float64()),
+            pa.field(f"{task}_source", pa.string()),
         ]
     return pa.schema(
         [

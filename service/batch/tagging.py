@@ -16,7 +16,9 @@ Row layout (see :func:`columns`), for tasks ``artist`` and ``language``::
     artist_status           str    known | unknown | no_evidence (service.decisions); None on error
     artist_label            str    the label when known, else None
     artist_score            float  the open-set score (None for no_evidence)
-    language_labels, language_probabilities, language_status, language_label, language_score
+    artist_source           str    trained | enrolled (a gallery's artist) when known, else None
+    language_labels, language_probabilities, language_status, language_label, language_score,
+    language_source
     model_name, model_version
     error                   str    None, or "<code>: <message>" when the file could not be tagged
 """
@@ -25,10 +27,12 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
 from service.batch.sources import Item
 from service.errors import ServiceError
+from service.gallery.gallery import open_gallery
 from service.limits import DEFAULT_LIMITS, AnalysisLimits, check_top_k, limits_of
 from service.model import SongModel
 from service.pipeline import Pipeline
@@ -43,7 +47,8 @@ LEADING_COLUMNS: Final = ("path", "duration_s", "n_segments")
 TRAILING_COLUMNS: Final = ("model_name", "model_version", "error")
 
 
-PER_TASK_COLUMNS: Final = ("labels", "probabilities", "status", "label", "score")
+PER_TASK_COLUMNS: Final = ("labels", "probabilities", "status", "label", "score", "source")
+GALLERY_POLL_S: Final = 60.0  # a long job sees enrolments made meanwhile within a minute
 
 
 def columns(tasks: list[str]) -> list[str]:
@@ -64,6 +69,8 @@ class TagOptions:
         max_duration_s: seconds of audio analysed per file; decoding stops there.
         max_decoded_bytes: largest decoded PCM a file's header may promise, bytes.
         batch_size: segments per ONNX Runtime call.
+        gallery_path: an SQLite artist gallery to answer enrolled artists too (read only).
+        database_url: a PostgreSQL artist gallery instead.
     """
 
     model_dir: str
@@ -73,6 +80,8 @@ class TagOptions:
     max_duration_s: float = DEFAULT_LIMITS.max_duration_s
     max_decoded_bytes: int = DEFAULT_LIMITS.max_decoded_bytes
     batch_size: int = DEFAULT_LIMITS.batch_size
+    gallery_path: str | None = None
+    database_url: str | None = None
 
     @property
     def limits(self) -> AnalysisLimits:
@@ -113,7 +122,18 @@ class Tagger:
             batch_size=options.batch_size,
         )
         self.model.load()
-        self._pipeline = Pipeline(self.model, options.limits)  # batch workers record no metrics
+        gallery = None
+        if options.gallery_path or options.database_url:
+            gallery, why_not = open_gallery(
+                self.model.artifact,
+                sqlite_path=Path(options.gallery_path) if options.gallery_path else None,
+                database_url=options.database_url,
+                poll_s=GALLERY_POLL_S,
+                threshold=None,
+            )
+            if gallery is None:
+                raise ValueError(f"no artist gallery: {why_not}")
+        self._pipeline = Pipeline(self.model, options.limits, gallery=gallery)  # no metrics in batch workers
 
     @property
     def tasks(self) -> list[str]:
@@ -125,7 +145,7 @@ class Tagger:
         for task in self.tasks:
             row[f"{task}_labels"] = []
             row[f"{task}_probabilities"] = []
-            row[f"{task}_status"] = row[f"{task}_label"] = row[f"{task}_score"] = None
+            row[f"{task}_status"] = row[f"{task}_label"] = row[f"{task}_score"] = row[f"{task}_source"] = None
         row.update(model_name=self.model.name, model_version=self.model.version, error=None)
         return row
 
@@ -145,6 +165,7 @@ class Tagger:
             row[f"{task}_status"] = decision.status
             row[f"{task}_label"] = decision.label.id if decision.label else None
             row[f"{task}_score"] = decision.score
+            row[f"{task}_source"] = decision.source if decision.status == "known" else None
         for task, scores in analysis.ranked(self.options.top_k).items():
             row[f"{task}_labels"] = [score.label.id for score in scores]
             row[f"{task}_probabilities"] = [score.probability for score in scores]

@@ -4,7 +4,7 @@ Both speak the same SQL through :class:`Dialect` (placeholders, the binary colum
 connect and lock), so one class and one test suite cover them. Every write is one transaction
 (an enrolment is all there or not at all) and bumps ``gallery_state.version``: a replica polls
 that number (:meth:`GalleryStore.version`) and reloads its index when it changes. The schema is
-versioned: :data:`MIGRATIONS` are applied in order at open, each once (recorded in
+versioned: ``dialects.MIGRATIONS`` are applied in order at open, each once (recorded in
 ``schema_migrations``; on PostgreSQL under an advisory lock, so replicas starting together do
 not race).
 
@@ -14,11 +14,9 @@ a load at start-up or after a change).
 
 from __future__ import annotations
 
-import sqlite3
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -26,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from service.errors import ConflictError
+from service.gallery.dialects import MIGRATIONS, Dialect, postgres_dialect, sqlite_dialect
 from service.gallery.records import (
     ArtistExistsError,
     ArtistNotFoundError,
@@ -34,60 +33,6 @@ from service.gallery.records import (
     from_blob,
     to_blob,
 )
-
-MIGRATIONS: tuple[tuple[str, ...], ...] = (
-    (  # 1: artists, their songs, the change counter
-        """CREATE TABLE artists (
-            artist_id TEXT PRIMARY KEY,
-            name TEXT NOT NULL,
-            model TEXT NOT NULL,
-            n_songs INTEGER NOT NULL,
-            embedding_sum {blob} NOT NULL,
-            created TEXT NOT NULL,
-            updated TEXT NOT NULL)""",
-        "CREATE INDEX artists_model ON artists (model)",
-        """CREATE TABLE songs (
-            artist_id TEXT NOT NULL REFERENCES artists (artist_id) ON DELETE CASCADE,
-            sha256 TEXT NOT NULL,
-            model TEXT NOT NULL,
-            embedding {blob} NOT NULL,
-            reference TEXT,
-            created TEXT NOT NULL,
-            PRIMARY KEY (artist_id, sha256))""",
-        "CREATE TABLE gallery_state (id INTEGER PRIMARY KEY CHECK (id = 1), version BIGINT NOT NULL)",
-        "INSERT INTO gallery_state (id, version) VALUES (1, 0)",
-    ),
-)
-
-
-@dataclass(frozen=True)
-class Dialect:
-    name: str
-    placeholder: str
-    blob: str
-    connect: Callable[[], Any]
-    lock_migrations: str | None = None  # SQL run first in the migration transaction
-
-
-def sqlite_dialect(path: Path) -> Dialect:
-    def connect() -> sqlite3.Connection:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=10.0)
-        conn.execute("PRAGMA journal_mode=WAL")  # readers (other processes) never block the writer
-        conn.execute("PRAGMA foreign_keys=ON")
-        conn.execute("PRAGMA synchronous=NORMAL")  # durable at each checkpoint; safe with WAL
-        return conn
-
-    return Dialect("sqlite", "?", "BLOB", connect)
-
-
-def postgres_dialect(url: str) -> Dialect:
-    def connect() -> Any:
-        import psycopg  # the postgres extra; only this dialect needs it
-
-        return psycopg.connect(url, autocommit=True)
-
-    return Dialect("postgresql", "%s", "BYTEA", connect, "SELECT pg_advisory_xact_lock(727274)")
 
 
 def _now() -> str:
@@ -308,6 +253,47 @@ class GalleryStore:
                     block[k] = from_blob(bytes(blob)) / max(int(n_songs), 1)
                 chunks.append(block)
         return ids, names, np.concatenate(chunks) if chunks else np.empty((0, dim), dtype=np.float32)
+
+    def song_hashes(self, artist_id: str) -> set[str]:
+        """The SHA-256 of every file enrolled for the artist (empty when not enrolled)."""
+        with self._lock:
+            cur = self._conn.cursor()
+            cur.execute(self._sql("SELECT sha256 FROM songs WHERE artist_id = ?"), (artist_id,))
+            return {row[0] for row in cur.fetchall()}
+
+    def stale_artists(self, model: str) -> list[tuple[str, list[str | None]]]:
+        """Artists enrolled with another model than ``model``, each with its songs' references."""
+        with self._lock:
+            cur = self._conn.cursor()
+            cur.execute(
+                self._sql(
+                    "SELECT a.artist_id, s.reference FROM artists a "
+                    "JOIN songs s ON s.artist_id = a.artist_id WHERE a.model <> ? ORDER BY a.artist_id"
+                ),
+                (model,),
+            )
+            rows = cur.fetchall()
+        out: dict[str, list[str | None]] = {}
+        for artist_id, reference in rows:
+            out.setdefault(artist_id, []).append(reference)
+        return list(out.items())
+
+    def reembed(self, artist_id: str, model: str, songs: Sequence[EnrolledSong]) -> ArtistRecord:
+        """Replace every song of the artist by ``songs`` (the same files embedded by ``model``), at once."""
+        if not songs:
+            raise ValueError("re-embedding needs at least one song")
+        now = _now()
+        with self._transaction() as cur:
+            cur.execute(self._sql("SELECT 1 FROM artists WHERE artist_id = ?"), (artist_id,))
+            if cur.fetchone() is None:
+                raise ArtistNotFoundError(artist_id)
+            cur.execute(self._sql("DELETE FROM songs WHERE artist_id = ?"), (artist_id,))
+            cur.execute(
+                self._sql("UPDATE artists SET model = ?, n_songs = 0, embedding_sum = ? WHERE artist_id = ?"),
+                (model, to_blob(songs[0].embedding * 0.0), artist_id),
+            )
+            self._insert_songs(cur, artist_id, model, songs, now)
+        return self.get(artist_id)
 
     def stale(self, model: str) -> int:
         """How many artists hold another model's embedding (never compared with this one's)."""

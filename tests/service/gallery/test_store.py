@@ -9,8 +9,9 @@ import numpy as np
 import pytest
 
 from service.errors import ConflictError
+from service.gallery.dialects import MIGRATIONS
 from service.gallery.records import ArtistExistsError, ArtistNotFoundError, EnrolledSong
-from service.gallery.store import MIGRATIONS, GalleryStore
+from service.gallery.store import GalleryStore
 
 Factory = Callable[[], GalleryStore]
 MODEL = "songid-multitask:4"
@@ -115,3 +116,14 @@ def test_worker_threads_enrol_concurrently(store_factory: Factory) -> None:
         t.join()
     assert not errors
     assert store.page(offset=0, limit=100)[1] == 8
+
+
+def test_re_embedding_replaces_an_artists_songs_at_once(store_factory: Factory) -> None:
+    store = store_factory()
+    store.create("ann", "Ann", "songid-multitask:3", [_song(1.0, "a"), _song(3.0, "b")])
+    assert store.song_hashes("ann") == {"a", "b"} and store.song_hashes("nobody") == set()
+    assert store.stale_artists(MODEL) == [("ann", ["/music/a.flac", "/music/b.flac"])]
+    record = store.reembed("ann", MODEL, [_song(5.0, "a"), _song(7.0, "b")])
+    assert record.model == MODEL and record.n_songs == 2
+    np.testing.assert_allclose(record.centroid, np.full(4, 6.0))
+    assert store.stale_artists(MODEL) == [] and store.stale(MODEL) == 0
