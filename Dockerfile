@@ -24,8 +24,9 @@ COPY frontend/ frontend/
 COPY service/ service/
 ARG ONNXRUNTIME_PACKAGE=onnxruntime
 ARG EXTRA_CA_CERTS=""
-# The package with only the service's extra (numpy, soundfile, soxr, ONNX Runtime, the web
-# stack; no librosa, scipy or TensorFlow); optionally another ONNX Runtime build. The
+# The package with only the service's extras (numpy, soundfile, soxr, ONNX Runtime, the web
+# stack, the PostgreSQL driver of the artist gallery; no librosa, scipy or TensorFlow);
+# optionally another ONNX Runtime build. The
 # replacement is a requirement spec chosen (and pinned) by whoever builds, hence DL3013.
 # pip, setuptools and the installed packages' own test suites (numpy's, pyarrow's) leave the
 # venv afterwards: nothing installs or runs them at run time.
@@ -35,7 +36,7 @@ RUN if [ -n "${EXTRA_CA_CERTS}" ]; then \
          && python -c "from pip._vendor import certifi; print(certifi.contents())" > "${PIP_CERT}" \
          && printf '%s\n' "${EXTRA_CA_CERTS}" >> "${PIP_CERT}"; \
        fi \
-    && pip install --no-cache-dir ".[serve]" \
+    && pip install --no-cache-dir ".[serve,postgres]" \
     && if [ "${ONNXRUNTIME_PACKAGE}" != "onnxruntime" ]; then \
          pip uninstall --yes onnxruntime \
          && pip install --no-cache-dir "${ONNXRUNTIME_PACKAGE}"; \
