@@ -14,6 +14,8 @@ from validation songs (never trained on); the figures from test songs (known) ag
 - ``lda_cosine``: the largest cosine between the song and a class mean after an LDA projection
   fitted on training segments.
 - ``nearest_song``: the largest cosine (centred on the training mean) to any training song.
+- ``centroid_cosine``: the largest cosine (centred on the training mean) to a class's mean song
+  embedding: the service's gallery scale (frontend/centroids.py), where enrolled artists join.
 """
 
 from __future__ import annotations
@@ -77,6 +79,19 @@ class Network:
         return self.song(log_mel(load_audio(path)))
 
 
+def keep_outputs(store: dict[str, np.ndarray], key: str, song: SongOutputs) -> None:
+    """Put ``song`` into ``store`` (an ``.npz``'s arrays) under ``key``."""
+    store[f"{key}/segments"] = song.segments.astype(np.float32)
+    for task, probs in song.probs.items():
+        store[f"{key}/{task}"] = probs
+
+
+def restore_outputs(store: dict[str, np.ndarray], key: str, tasks: list[str]) -> SongOutputs:
+    """The :class:`SongOutputs` kept under ``key`` by :func:`keep_outputs`."""
+    segments = store[f"{key}/segments"].astype(np.float64)
+    return SongOutputs({t: store[f"{key}/{t}"] for t in tasks}, segments, segments.mean(axis=0))
+
+
 def _unit(x: np.ndarray) -> np.ndarray:
     return x / np.maximum(np.linalg.norm(x, axis=-1, keepdims=True), 1e-12)
 
@@ -102,8 +117,11 @@ def fit_scores(train: list[SongOutputs], labels: np.ndarray, task: str) -> dict[
         d = means - s.embedding
         return -float(np.min(np.einsum("cd,de,ce->c", d, precision, d)))
 
+    centroid_units = _unit(means - centre)
+
     return {
         "max_probability": lambda s: float(s.probs[task].max()),
+        "centroid_cosine": lambda s: float(np.max(centroid_units @ _unit(s.embedding - centre))),
         "mahalanobis": mahalanobis,
         "lda_cosine": lambda s: float(np.max(projected_means @ _unit(lda.transform(s.embedding[None])[0]))),
         "nearest_song": lambda s: float(np.max(train_units @ _unit(s.embedding - centre))),

@@ -28,7 +28,9 @@ from training.openset import (
     OpenSetFigures,
     SongOutputs,
     fit_scores,
+    keep_outputs,
     measure,
+    restore_outputs,
     verdict,
 )
 from training.prepare import mel_path, read_index
@@ -69,9 +71,9 @@ def _outputs(
     else:
         cached = {}
         for s in tqdm(songs, desc="known songs"):
-            _keep(cached, s.song_id, network.song(np.load(mel_path(inputs.cache_dir, s.song_id))))
+            keep_outputs(cached, s.song_id, network.song(np.load(mel_path(inputs.cache_dir, s.song_id))))
         for i, path in enumerate(tqdm(unknown_paths, desc="unknown songs")):
-            _keep(cached, f"unknown{i}", network.song_from_file(path))
+            keep_outputs(cached, f"unknown{i}", network.song_from_file(path))
         inputs.work_dir.mkdir(parents=True, exist_ok=True)
         np.savez(store, **cached)
     groups: dict[str, list[SongOutputs]] = {"train": [], "val": [], "test": [], "unknown": []}
@@ -80,26 +82,17 @@ def _outputs(
         part = assignment[s.song_id]
         if part != "train" and domain and s.labels[domain[0]] != domain[1]:
             continue
-        groups[part].append(_restore(cached, s.song_id, network.tasks))
+        groups[part].append(restore_outputs(cached, s.song_id, network.tasks))
         labels[part].append(ids.index(s.labels[inputs.task]))
-    groups["unknown"] = [_restore(cached, f"unknown{i}", network.tasks) for i in range(len(unknown_paths))]
+    groups["unknown"] = [
+        restore_outputs(cached, f"unknown{i}", network.tasks) for i in range(len(unknown_paths))
+    ]
     return groups, {k: np.array(v) for k, v in labels.items()}, network.tasks
 
 
 def manifest_paths(manifest: Path) -> list[Path]:
     with manifest.open(newline="", encoding="utf-8") as f:
         return [manifest.parent / row["path"] for row in csv.DictReader(f)]
-
-
-def _keep(store: dict[str, np.ndarray], key: str, song: SongOutputs) -> None:
-    store[f"{key}/segments"] = song.segments.astype(np.float32)
-    for task, probs in song.probs.items():
-        store[f"{key}/{task}"] = probs
-
-
-def _restore(store: dict[str, np.ndarray], key: str, tasks: list[str]) -> SongOutputs:
-    segments = store[f"{key}/segments"].astype(np.float64)
-    return SongOutputs({t: store[f"{key}/{t}"] for t in tasks}, segments, segments.mean(axis=0))
 
 
 @dataclass(frozen=True)

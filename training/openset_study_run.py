@@ -18,7 +18,7 @@ from frontend.evidence import assess
 from training.catalog import Song
 from training.compare import run_variant
 from training.export import export_run
-from training.openset import Network, Score, SongOutputs, fit_scores, measure
+from training.openset import Network, Score, SongOutputs, fit_scores, keep_outputs, measure, restore_outputs
 from training.openset_study import StudyRun, study_split
 from training.prepare import mel_path
 from training.signals import no_evidence_corpus
@@ -29,8 +29,18 @@ MODEL_NAME = "study"
 NO_EVIDENCE_SECONDS = 10.0  # per corpus item, at the model's rate
 
 
+OUTPUTS_FILE = "outputs.npz"  # every song's outputs, kept so a new score only measures
+
+
 def _songs_outputs(network: Network, run: StudyRun, songs: list[Song]) -> list[SongOutputs]:
-    return [network.song(np.load(mel_path(run.cache_dir, s.song_id))) for s in tqdm(songs, desc=run.key)]
+    store_path = run.run_dir / OUTPUTS_FILE
+    store = dict(np.load(store_path)) if store_path.is_file() else {}
+    todo = [s for s in songs if f"{s.song_id}/segments" not in store]
+    for s in tqdm(todo, desc=run.key):
+        keep_outputs(store, s.song_id, network.song(np.load(mel_path(run.cache_dir, s.song_id))))
+    if todo:
+        np.savez(store_path, **store)
+    return [restore_outputs(store, s.song_id, network.tasks) for s in songs]
 
 
 def _no_evidence(network: Network, scores: dict[str, Score], thresholds: dict[str, float]) -> dict[str, Any]:

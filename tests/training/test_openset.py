@@ -39,7 +39,7 @@ def test_distance_scores_separate_songs_far_from_every_class() -> None:
             labels[part] += [c] * n
     unknown = songs(rng, rng.normal(0, 6.0, DIM) + 30.0, 15, label=0, n_classes=3)
     scores = fit_scores(split["train"], np.array(labels["train"]), "artist")
-    assert set(scores) == {"max_probability", "mahalanobis", "lda_cosine", "nearest_song"}
+    assert set(scores) == {"max_probability", "centroid_cosine", "mahalanobis", "lda_cosine", "nearest_song"}
     figures = {
         name: measure(
             score,
@@ -56,6 +56,7 @@ def test_distance_scores_separate_songs_far_from_every_class() -> None:
     assert figures["mahalanobis"].false_accepts == 0.0
     assert figures["mahalanobis"].accepted_top1 == 1.0
     assert figures["max_probability"].auroc == pytest.approx(0.5)  # every song says 0.9: no information
+    assert figures["centroid_cosine"].auroc > 0.9  # the unknown songs lie far off every class direction
     assert (figures["mahalanobis"].n_known, figures["mahalanobis"].n_unknown) == (30, 15)
 
 
