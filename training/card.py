@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from frontend.audio import FRONTEND_PARAMS
+from frontend.centroids import ArtistCentroids
 from frontend.openset import OpenSetRule
 
 CLOSED_SET = "It can only name these labels: any other performer is mapped to the nearest known one."
@@ -96,5 +97,26 @@ def with_openset(card: str, rules: dict[str, OpenSetRule]) -> str:
     card = card.replace(
         CLOSED_SET, "Songs unlike every known label may be answered `unknown` (see Open set)."
     )
+    before, heading, after = card.partition("## Front end")
+    return before + section + heading + after
+
+
+GALLERY_HEADING = "## Artist gallery"
+
+
+def with_centroids(card: str, centroids: ArtistCentroids) -> str:
+    """``card`` with its artist-gallery section (before the front end's): what centroids.json holds."""
+    measured = ", ".join(f"{key} {value}" for key, value in centroids.calibration.items())
+    section = (
+        f"{GALLERY_HEADING}\n"
+        f"The `embedding` output (the trunk's {centroids.dim} features every head reads) is compared with "
+        f"each artist's mean embedding (cosine, centred on the training songs' mean): "
+        f"{len(centroids.ids)} trained artists in `centroids.json`, and any enrolled through `/artists`. "
+        f"A song is a known artist at cosine >= {centroids.threshold:g} once artists are enrolled; measured: "
+        f"{measured}.\n\n"
+    )
+    if GALLERY_HEADING in card:
+        before, _, after = card.partition(GALLERY_HEADING)
+        card = before + after[after.index("## ") :]
     before, heading, after = card.partition("## Front end")
     return before + section + heading + after

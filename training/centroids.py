@@ -21,6 +21,7 @@ from sklearn.metrics import roc_auc_score
 from tqdm import tqdm
 
 from frontend.artifact import (
+    CARD_FILE,
     SIGNATURE_FILE,
     TRITON_CONFIG_FILE,
     load_artifact,
@@ -29,6 +30,7 @@ from frontend.artifact import (
 )
 from frontend.centroids import ArtistCentroids, unit_rows
 from frontend.signature import EMBEDDING, Signature, TensorSpec
+from training.card import with_centroids
 from training.onnx_graph import expose_head_input
 from training.openset import VAL_FALSE_REJECTS, Network, SongOutputs
 from training.openset_report import manifest_paths
@@ -114,5 +116,8 @@ def compute(
 def command(model_dir: Path, cache_dir: Path, split_file: Path, unknown: Path | None) -> list[str]:
     lines = ["exposed the embedding output"] if expose_embedding(model_dir) else []
     centroids = compute(model_dir, cache_dir, split_file, unknown_manifest=unknown)
-    write_centroids(model_dir, centroids)
+    artifact = write_centroids(model_dir, centroids)
+    card = artifact.root / CARD_FILE
+    if card.is_file():
+        card.write_text(with_centroids(card.read_text(encoding="utf-8"), centroids), encoding="utf-8")
     return [*lines, f"centroids.json: threshold {centroids.threshold} ({centroids.calibration})"]

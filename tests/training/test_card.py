@@ -43,3 +43,18 @@ def test_the_open_set_section_is_added_once_and_replaced() -> None:
     assert CLOSED_SET not in once
     again = with_openset(once, {"artist": OpenSetRule("max_probability", 0.5)})
     assert again.count("## Open set") == 1 and ">= 0.5 is known" in again and ">= 0.25" not in again
+
+
+def test_the_gallery_section_is_written_once_before_the_front_end() -> None:
+    import numpy as np
+
+    from frontend.centroids import ArtistCentroids
+    from training.card import GALLERY_HEADING, with_centroids
+
+    centroids = ArtistCentroids(np.zeros(4), ["a"], np.ones((1, 4)), [2], 0.5, {"auroc": 0.7})
+    card = "# Card\n\n## Metrics\nx\n\n## Front end\nsample_rate=16000\n"
+    once = with_centroids(card, centroids)
+    twice = with_centroids(once, centroids)
+    assert once == twice and once.count(GALLERY_HEADING) == 1
+    assert once.index(GALLERY_HEADING) < once.index("## Front end")
+    assert "cosine >= 0.5" in once and "auroc 0.7" in once
