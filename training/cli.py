@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from frontend.audio import SEGMENT_FRAMES
+from training.cli_openset import add_openset_commands
 from training.config import TrainConfig
 
 
@@ -158,53 +159,17 @@ def cmd_export(args: argparse.Namespace) -> int:
 
     out = export_run(args.run, args.models, name=args.name, version=args.version)
     print(f"exported {out}")
-    return 0
+    if args.calibrate_on is not None:  # the open-set rule and the gallery's centroids, from the run's songs
+        from training.centroids import command as centroids
+        from training.openset_report import OpenSetInputs
+        from training.openset_report import command as openset
 
-
-def cmd_openset(args: argparse.Namespace) -> int:
-    from training.openset_report import OpenSetInputs, command
-
-    known_only = tuple(args.known_only.split("=", 1)) if args.known_only else None
-    if known_only is not None and len(known_only) != 2:
-        raise ValueError(f"--known-only takes task=label, got {args.known_only!r}")
-    inputs = OpenSetInputs(
-        args.model, args.cache, args.split, args.unknown, args.work, task=args.task, known_only=known_only
-    )
-    print("\n".join(command(inputs, out=args.out, write_rules=args.calibrate)))
-    return 0
-
-
-def cmd_centroids(args: argparse.Namespace) -> int:
-    from training.centroids import command
-
-    print("\n".join(command(args.model, args.cache, args.split, args.unknown)))
-    return 0
-
-
-def cmd_openset_study(args: argparse.Namespace) -> int:
-    from training.openset_study import StudyPaths, plan_runs, read_records, study
-    from training.openset_study_report import write
-
-    paths = StudyPaths(args.benchmarks, args.caches, args.runs, args.records)
-    planned = len(plan_runs(args.only, args.seeds, paths, jobs=args.jobs)[0])
-
-    def report() -> None:
-        write(read_records(paths.records), args.out, planned=planned)
-
-    study(args.only, args.seeds, paths=paths, jobs=args.jobs, smoke=args.smoke, on_record=report)
-    report()
-    print(f"report written to {args.out}")
-    return 0
-
-
-def cmd_enrolment_study(args: argparse.Namespace) -> int:
-    from training.enrolment_report import write
-    from training.enrolment_study import study
-    from training.openset_study import StudyPaths
-
-    paths = StudyPaths(args.benchmarks, args.caches, args.runs, args.records)
-    write(study(paths, args.work), args.out)
-    print(f"report written to {args.out}")
+        split = args.run / "split.json"
+        unknown = args.unknown
+        if unknown is not None:
+            inputs = OpenSetInputs(out, args.calibrate_on, split, unknown, args.run / "openset")
+            print("\n".join(openset(inputs, out=args.run / "openset.md", write_rules=True)))
+        print("\n".join(centroids(out, args.calibrate_on, split, unknown)))
     return 0
 
 
@@ -299,56 +264,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--models", type=Path, default=Path("models"))
     p.add_argument("--name", required=True)
     p.add_argument("--version", type=int, default=1)
+    p.add_argument(
+        "--calibrate-on",
+        type=Path,
+        default=None,
+        help="the run's mel cache: also write centroids.json (and with "
+        "--unknown openset.json) from its train/val/test songs",
+    )
+    p.add_argument("--unknown", type=Path, default=None, help="manifest of songs by people outside the model")
     p.set_defaults(func=cmd_export)
 
-    p = sub.add_parser("openset", help="open-set scores of an exported model: known songs against unknown")
-    p.add_argument("--model", type=Path, default=Path("models"), help="model folder, or one holding one")
-    p.add_argument("--cache", type=Path, required=True, help="mel cache of the known songs")
-    p.add_argument("--split", type=Path, required=True, help="their split: train, val (threshold), test")
-    p.add_argument("--unknown", type=Path, required=True, help="manifest of songs by unknown artists")
-    p.add_argument("--work", type=Path, default=Path("data/openset"), help="kept outputs (resumable)")
-    p.add_argument("--task", default="artist")
-    p.add_argument("--known-only", default="", help="task=label: measure only those known songs")
-    p.add_argument("--calibrate", action="store_true", help="write the model folder's openset.json")
-    p.add_argument("--out", type=Path, default=Path("reports/openset-bundled.md"))
-    p.set_defaults(func=cmd_openset)
-
-    p = sub.add_parser("centroids", help="artist centroids of the embedding for the gallery (centroids.json)")
-    p.add_argument(
-        "--model", type=Path, required=True, help="model folder (the embedding is added if missing)"
-    )
-    p.add_argument("--cache", type=Path, required=True, help="mel cache of the model's songs")
-    p.add_argument("--split", type=Path, required=True, help="their split: train (means), val (threshold)")
-    p.add_argument("--unknown", type=Path, default=None, help="manifest of songs by others (calibration)")
-    p.set_defaults(func=cmd_centroids)
-
-    p = sub.add_parser(
-        "openset-study", help="open-set protocol: leave-artists-out, recipes x scores (resumable)"
-    )
-    p.add_argument("--only", nargs="+", default=["gamemusic", "voices"], choices=("gamemusic", "voices"))
-    p.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
-    p.add_argument("--benchmarks", type=Path, default=Path("data/benchmarks"))
-    p.add_argument("--caches", type=Path, default=Path("data/cache"))
-    p.add_argument("--runs", type=Path, default=Path("data/runs/openset"))
-    p.add_argument("--records", type=Path, default=Path("reports/runs/openset"))
-    p.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
-    p.add_argument(
-        "--smoke", action="store_true", help="one epoch a run: checks the pipeline, not the method"
-    )
-    p.add_argument("--out", type=Path, default=Path("reports/openset.md"))
-    p.set_defaults(func=cmd_openset_study)
-
-    p = sub.add_parser("enrolment-study", help="enrol held-out composers from k songs (after openset-study)")
-    for flag, default in (
-        ("benchmarks", "data/benchmarks"),
-        ("caches", "data/cache"),
-        ("runs", "data/runs/openset"),
-    ):
-        p.add_argument(f"--{flag}", type=Path, default=Path(default))
-    p.add_argument("--records", type=Path, default=Path("reports/runs/openset"))
-    p.add_argument("--work", type=Path, default=Path("reports/runs/enrolment"), help="per-fold records")
-    p.add_argument("--out", type=Path, default=Path("reports/enrolment.md"))
-    p.set_defaults(func=cmd_enrolment_study)
+    add_openset_commands(sub)
     return parser
 
 

@@ -100,6 +100,26 @@ def test_train_evaluate_export_parity(workdir: Path, capsys: pytest.CaptureFixtu
     assert artifact.signature.outputs[-1].shape == (480,)
     assert [label.name for label in artifact.labels["language"]] == ["English", "French"]
     assert json.loads((models / "tiny" / "metrics.json").read_text())["export"]["parity_max_abs_diff"] <= 1e-4
+    # exported with the gallery's statistics from the run's own songs: they load with the folder
+    assert (
+        main(
+            [
+                "export",
+                "--run",
+                str(run),
+                "--models",
+                str(models),
+                "--name",
+                "tiny-cal",
+                "--calibrate-on",
+                str(cache),
+            ]
+        )
+        == 0
+    )
+    calibrated = load_artifact(models / "tiny-cal").centroids
+    assert calibrated is not None and calibrated.ids == [label.id for label in artifact.labels["artist"]]
+    assert calibrated.calibration["train_songs"] == n_train and -1 <= calibrated.threshold <= 1
 
     model = load_model(folder.model)
     segments, _ = segments_from_audio(workdir / "data" / "fr" / "bo-fr" / "s1.flac")
