@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -62,3 +63,12 @@ def audio_file(tmp_path: Path):
         return write_audio(tmp_path / name, tone(seconds, sr=sr, freq=freq, channels=channels), sr)
 
     return make
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A real PostgreSQL server for the whole session (tests/postgres.py); stopped at the end."""
+    from tests.postgres import postgres_server
+
+    with postgres_server() as url:
+        yield url

@@ -11,22 +11,26 @@ from fastapi.testclient import TestClient
 
 from service.app import create_app
 from service.model import SongModel
+from tests.postgres import fresh_database
 from tests.service.conftest import make_settings
 from tests.service.samples import CENTROID_THRESHOLD, LABELS, encode, make_artifact
 
 ADMIN = {"X-API-Key": "admin-secret"}
 
 
-@pytest.fixture
-def gallery_repo(tmp_path: Path) -> Path:
+@pytest.fixture(params=["sqlite", "postgresql"])
+def gallery_repo(request: pytest.FixtureRequest, tmp_path: Path) -> Path:
+    """A model folder with centroids, and the gallery's store: an SQLite file or a PostgreSQL database."""
     make_artifact(tmp_path / "models", embedding=True, centroids=True)
+    if request.param == "postgresql":
+        (tmp_path / "database-url").write_text(fresh_database(request.getfixturevalue("postgres_url")))
     return tmp_path
 
 
 def _client(repo: Path, **overrides: Any) -> TestClient:
-    settings = make_settings(
-        repo / "models", gallery_path=repo / "gallery.sqlite", admin_keys="admin-secret", **overrides
-    )
+    url = repo / "database-url"
+    store = {"database_url": url.read_text()} if url.is_file() else {"gallery_path": repo / "gallery.sqlite"}
+    settings = make_settings(repo / "models", admin_keys="admin-secret", **store, **overrides)
     client = TestClient(
         create_app(settings, model=SongModel(repo / "models", provider="cpu")), raise_server_exceptions=False
     )
