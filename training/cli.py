@@ -44,6 +44,12 @@ def _config_args(p: argparse.ArgumentParser) -> None:
         default=TrainConfig.bn_calibration_segments,
         help="the same for the kept weights at the end of training; 0 = off",
     )
+    p.add_argument(
+        "--outlier-exposure",
+        type=float,
+        default=0.0,
+        help="weight of outlier exposure on the split's exposure songs (0 = off, the paper's recipe)",
+    )
     p.add_argument("--describe", default="", help="what the data is, for the model card")
 
 
@@ -60,6 +66,7 @@ def _config(args: argparse.Namespace) -> TrainConfig:
         seed=args.seed,
         bn_epoch_calibration_segments=args.bn_epoch_calibration_segments,
         bn_calibration_segments=args.bn_calibration_segments,
+        outlier_exposure=args.outlier_exposure,
         notes={"data": str(args.cache), **({"description": args.describe} if args.describe else {})},
     )
 
