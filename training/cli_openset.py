@@ -41,7 +41,17 @@ def cmd_openset_study(args: argparse.Namespace) -> int:
     def report() -> None:
         write(read_records(paths.records), args.out, planned=planned)
 
-    study(args.only, args.seeds, paths=paths, jobs=args.jobs, smoke=args.smoke, on_record=report)
+    from training.openset_study_run import measure_run  # TensorFlow
+
+    study(
+        args.only,
+        args.seeds,
+        paths=paths,
+        jobs=args.jobs,
+        smoke=args.smoke,
+        on_record=report,
+        runner=measure_run,
+    )
     report()
     print(f"report written to {args.out}")
     return 0

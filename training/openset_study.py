@@ -201,11 +201,10 @@ def study(
     jobs: int = 2,
     smoke: bool = False,
     on_record: Callable[[], None] = lambda: None,
-    runner: Runner | None = None,
+    runner: Runner,
 ) -> list[StudyRun]:
-    """Run every missing run of the study; ``on_record`` after each (e.g. rewrite the report)."""
-    from training.openset_study_run import measure_run  # lazy: TensorFlow
-
+    """Run every missing run of the study with ``runner`` (:func:`training.openset_study_run.measure_run`,
+    which imports TensorFlow); ``on_record`` after each (e.g. rewrite the report)."""
     runs, data = plan_runs(benchmarks, seeds, paths, jobs=jobs)
     for k, run in enumerate(runs, start=1):
         if run.record.is_file():
@@ -214,7 +213,7 @@ def study(
         songs, exposure = data[run.benchmark.name]
         started = time.monotonic()
         exposed = exposure if run.recipe.outlier_exposure else []
-        record = (runner or measure_run)(run, songs, exposed, smoke=smoke)
+        record = runner(run, songs, exposed, smoke=smoke)
         record.update(
             key=run.key,
             benchmark=run.benchmark.name,

@@ -101,4 +101,4 @@ def test_the_study_runs_each_fold_and_recipe_once_and_resumes(tmp_path: Path) ->
 def test_a_missing_benchmark_is_named(tmp_path: Path) -> None:
     paths = StudyPaths(tmp_path / "nothing", tmp_path / "cache", tmp_path / "runs", tmp_path / "records")
     with pytest.raises(FileNotFoundError, match="songid benchmark gamemusic"):
-        study(["gamemusic"], [0], paths=paths, jobs=1)
+        study(["gamemusic"], [0], paths=paths, jobs=1, runner=_fake_run)
