@@ -68,6 +68,14 @@ def cmd_enrolment_study(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_exposure_split(args: argparse.Namespace) -> int:
+    from training.exposure import exposure_split
+
+    n_exposure, n_held = exposure_split(args.split, args.outsiders, args.out, args.heldout)
+    print(f"wrote {args.out} ({n_exposure} exposure songs) and {args.heldout} ({n_held} songs held out)")
+    return 0
+
+
 def add_openset_commands(sub: Any) -> None:
     """Add this module's subcommands to ``songid``'s subparsers."""
     p = sub.add_parser("openset", help="open-set scores of an exported model: known songs against unknown")
@@ -118,3 +126,12 @@ def add_openset_commands(sub: Any) -> None:
     p.add_argument("--work", type=Path, default=Path("reports/runs/enrolment"), help="per-fold records")
     p.add_argument("--out", type=Path, default=Path("reports/enrolment.md"))
     p.set_defaults(func=cmd_enrolment_study)
+
+    p = sub.add_parser("exposure-split", help="half of a manifest of outsiders as a split's exposure part")
+    p.add_argument("--split", type=Path, required=True, help="the split to extend")
+    p.add_argument(
+        "--outsiders", type=Path, required=True, help="manifest of music by people outside the labels"
+    )
+    p.add_argument("--out", type=Path, required=True, help="the extended split")
+    p.add_argument("--heldout", type=Path, required=True, help="manifest of the other half (unknown songs)")
+    p.set_defaults(func=cmd_exposure_split)
