@@ -99,9 +99,17 @@ class Gallery:
                     self._index = self._load()
         return self._index
 
-    def _reload(self) -> None:
+    def _apply(self, artist_id: str, record: ArtistRecord | None) -> None:
+        """Serve this replica's own write at once: the index changed by one artist when the store
+        saw no other write since it was loaded, else reloaded."""
         with self._lock:
-            self._index = self._load()
+            version = self.store.version()
+            if version == self._index.version + 1:
+                mean = record.centroid if record is not None else None
+                name = record.name if record is not None else ""
+                self._index = self._index.changed(artist_id, name, mean, version=version)
+            else:
+                self._index = self._load()
             self._checked = time.monotonic()
 
     def is_trained(self, artist_id: str) -> bool:
@@ -112,17 +120,17 @@ class Gallery:
         if self.is_trained(artist_id):
             raise ConflictError(f"{artist_id!r} is an artist the model was trained on; choose another id")
         record = self.store.create(artist_id, name, self.model, songs)
-        self._reload()
+        self._apply(artist_id, record)
         return record
 
     def add_songs(self, artist_id: str, songs: Sequence[EnrolledSong]) -> tuple[ArtistRecord, int]:
         result = self.store.add_songs(artist_id, self.model, songs)
-        self._reload()
+        self._apply(artist_id, result[0])
         return result
 
     def delete(self, artist_id: str) -> None:
         self.store.delete(artist_id)
-        self._reload()
+        self._apply(artist_id, None)
 
     def rank(self, embedding: np.ndarray, *, top_k: int) -> tuple[list[Match], Decision | None]:
         """The ``top_k`` artists most like the song (``embedding``: its mean embedding), and the

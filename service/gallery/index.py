@@ -56,6 +56,28 @@ class GalleryIndex:
             )
         self._matrix = matrix
 
+    def changed(self, artist_id: str, name: str, mean: np.ndarray | None, *, version: int) -> GalleryIndex:
+        """A new index with one enrolled artist added, replaced, or (``mean`` None) removed; the
+        matrix is copied once (milliseconds), not rebuilt from the store (seconds at 100,000)."""
+        new = object.__new__(GalleryIndex)
+        new.centre, new.version, new.n_trained = self.centre, version, self.n_trained
+        row = self.ids.index(artist_id) if artist_id in self.ids[self.n_trained :] else None
+        if mean is None:
+            keep = [i for i in range(len(self.ids)) if i != row]
+            new.ids, new.names = [self.ids[i] for i in keep], [self.names[i] for i in keep]
+            new._matrix = self._matrix[keep] if row is not None else self._matrix
+            return new
+        unit = unit_rows(mean, self.centre).astype(np.float32)
+        if row is None:
+            new.ids, new.names = [*self.ids, artist_id], [*self.names, name]
+            new._matrix = np.concatenate([self._matrix, unit[np.newaxis]])
+        else:
+            new.ids, new.names = list(self.ids), list(self.names)
+            new.names[row] = name
+            new._matrix = self._matrix.copy()
+            new._matrix[row] = unit
+        return new
+
     @property
     def n_enrolled(self) -> int:
         return len(self.ids) - self.n_trained

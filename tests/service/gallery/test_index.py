@@ -31,3 +31,25 @@ def test_the_centre_is_taken_off_before_the_cosine() -> None:
     index = GalleryIndex(centroids, {})
     similarities = index.similarities(np.array([10.0, 12.0, 10.0]))
     np.testing.assert_allclose(similarities, [0.0, 1.0], atol=1e-6)
+
+
+def test_one_changed_artist_gives_the_index_a_full_rebuild_would() -> None:
+    means = np.array([[0.0, 0.0, 2.0], [0.0, 3.0, 1.0]], dtype=np.float32)
+    base = GalleryIndex(_centroids(), {}, (["e1", "e2"], ["E1", "E2"], means), version=1)
+    added = base.changed("e3", "E3", np.array([1.0, 1.0, 0.0]), version=2)
+    replaced = added.changed("e1", "E1 again", np.array([0.0, 1.0, 1.0]), version=3)
+    removed = replaced.changed("e2", "", None, version=4)
+    rebuilt = GalleryIndex(
+        _centroids(),
+        {},
+        (["e1", "e3"], ["E1 again", "E3"], np.array([[0.0, 1.0, 1.0], [1.0, 1.0, 0.0]])),
+        version=4,
+    )
+    song = np.array([0.2, 0.9, 0.7])
+    assert removed.ids == rebuilt.ids == ["t1", "t2", "e1", "e3"] and removed.names[2] == "E1 again"
+    np.testing.assert_allclose(removed.similarities(song), rebuilt.similarities(song), rtol=1e-6)
+    assert (base.n_enrolled, added.n_enrolled, removed.n_enrolled, removed.version) == (2, 3, 2, 4)
+    np.testing.assert_allclose(
+        base.similarities(song)[:4],
+        GalleryIndex(_centroids(), {}, (["e1", "e2"], ["E1", "E2"], means)).similarities(song),
+    )
