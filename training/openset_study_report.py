@@ -9,6 +9,8 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from training.openset import VAL_FALSE_REJECTS, OpenSetFigures, verdict
 from training.openset_study import BENCHMARKS, mean_range
 
@@ -71,10 +73,22 @@ def _benchmark_section(name: str, runs: list[dict[str, Any]]) -> str:
         by_recipe[r["recipe"]["name"]].append(r)
     folds = sorted({(r["fold"], tuple(r["held_out"])) for r in runs})
     held = "\n".join(f"- fold{k}: {', '.join(h)}" for k, h in folds)
-    songs = runs[0]["songs"]
+    counts = []
+    for fold, _ in folds:
+        first = min(
+            (r for r in runs if r["fold"] == fold), key=lambda r: (r["recipe"]["name"] != "paper", r["seed"])
+        )
+        songs = {k: v for k, v in first["songs"].items() if k != "exposure"}
+        exposure = max(r["songs"].get("exposure", 0) for r in runs if r["fold"] == fold)
+        counts.append(
+            f"- fold{fold}: "
+            + ", ".join(f"{k} {v}" for k, v in songs.items())
+            + f"; exposure {exposure} (that recipe only)"
+        )
     parts = [
-        f"## {name}\n\nHeld out (their songs are the unknown test songs):\n{held}\n\n"
-        f"Songs in fold{runs[0]['fold']}: " + ", ".join(f"{k} {v}" for k, v in songs.items()) + ".\n"
+        f"## {name}\n\nHeld out (their songs are the unknown test songs):\n{held}\n\nSongs (seed 0):\n"
+        + "\n".join(counts)
+        + "\n"
     ]
     bests = []
     for recipe in sorted(by_recipe, key=lambda k: k != "paper"):
@@ -99,6 +113,37 @@ def machine() -> str:
         )
     cores = f"{os.cpu_count()} CPU cores"
     return f"{platform.machine()} {model}, {cores}, Python {platform.python_version()}"
+
+
+def summary(records: list[dict[str, Any]]) -> str:
+    """Mean AUROC of every (recipe, score) per benchmark, and their mean over benchmarks."""
+    cells: dict[tuple[str, str], dict[str, float]] = defaultdict(dict)
+    for bench in BENCHMARKS:
+        runs = [r for r in records if r["benchmark"] == bench]
+        for recipe in sorted({r["recipe"]["name"] for r in runs}):
+            chosen = [r for r in runs if r["recipe"]["name"] == recipe]
+            for score in chosen[0]["scores"]:
+                cells[(recipe, score)][bench] = mean_range([r["scores"][score]["auroc"] for r in chosen])[0]
+    benches = [b for b in BENCHMARKS if any(b in v for v in cells.values())]
+    rows = sorted(cells.items(), key=lambda kv: -float(np.mean(list(kv[1].values()))))
+    lines = ["| recipe | score | " + " | ".join(benches) + " | mean |", "|---" * (len(benches) + 3) + "|"]
+    for (recipe, score), by in rows:
+        values = [f"{by[b]:.3f}" if b in by else "n/a" for b in benches]
+        lines.append(
+            f"| `{recipe}` | `{score}` | " + " | ".join(values) + f" | {np.mean(list(by.values())):.3f} |"
+        )
+    note = (
+        "\n\nA recipe missing a benchmark has no mean: outlier exposure needs music by outsiders, which "
+        "voices (speech) has none of."
+        if any(len(by) < len(benches) for by in cells.values())
+        else ""
+    )
+    return (
+        "## Summary: mean AUROC, known test songs against held-out artists\n\n"
+        + "\n".join(lines)
+        + note
+        + "\n"
+    )
 
 
 def render(records: list[dict[str, Any]], *, planned: int) -> str:
@@ -135,11 +180,13 @@ Recipes: `paper` is the paper's training; `outlier-exposure` adds music by peopl
 fold (gamemusic's `outsiders.csv`, training only) whose artist head is trained towards the
 uniform distribution (Hendrycks et al. 2019, weight 0.5). Budgets: {budgets}.
 
-Scores (training/openset.py): `max_probability` (the top song-level softmax probability),
-`mahalanobis` (class means of the trunk's 480-d embedding, one shared Ledoit-Wolf covariance),
-`lda_cosine` (cosine to class means after LDA), `nearest_song` (centred cosine to the closest
-training song).
+Scores (training/openset.py): `max_probability` (the top song-level softmax probability: the
+service's rule for trained artists), `centroid_cosine` (centred cosine to each artist's mean
+embedding: the service's gallery scale, where enrolled artists join), `mahalanobis` (class means
+of the trunk's 480-d embedding, one shared Ledoit-Wolf covariance), `lda_cosine` (cosine to class
+means after LDA), `nearest_song` (centred cosine to the closest training song).
 
+{summary(records)}
 {sections}"""
 
 
