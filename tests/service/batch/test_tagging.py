@@ -97,3 +97,43 @@ def test_bad_options_are_refused_naming_the_value(overrides: dict[str, object], 
 def test_a_bad_model_folder_fails_to_load(tmp_path: Path) -> None:
     with pytest.raises(ModelLoadError, match="model folder does not exist"):
         Tagger(TagOptions(model_dir=str(tmp_path / "nowhere")))
+
+
+def test_a_gallerys_enrolled_artist_is_tagged_as_such(tmp_path: Path) -> None:
+    from service.gallery.enrolment import embed_songs
+    from service.gallery.gallery import open_gallery
+    from service.limits import DEFAULT_LIMITS
+    from service.model import SongModel
+    from service.pipeline import Pipeline
+    from tests.service.samples import encode, make_artifact
+
+    make_artifact(tmp_path / "models", embedding=True, centroids=True)
+    song = tmp_path / "song.wav"
+    song.write_bytes(encode("wav", seconds=6.0, freq=330.0))
+    model = SongModel(tmp_path / "models", provider="cpu")
+    model.load()
+    gallery, _ = open_gallery(
+        model.artifact, sqlite_path=tmp_path / "g.sqlite", database_url=None, poll_s=1.0, threshold=None
+    )
+    assert gallery is not None
+    with song.open("rb") as f:
+        gallery.enrol(
+            "new-one", "New One", embed_songs(Pipeline(model, DEFAULT_LIMITS), [("song.wav", f, None)])
+        )
+    gallery.store.close()
+    options = TagOptions(
+        model_dir=str(tmp_path / "models"), provider="cpu", gallery_path=str(tmp_path / "g.sqlite")
+    )
+    row = Tagger(options, intra_op_threads=1).tag(Item("song.wav", str(song)))
+    assert (row["artist_status"], row["artist_label"], row["artist_source"]) == (
+        "known",
+        "new-one",
+        "enrolled",
+    )
+    assert row["language_source"] in ("trained", None)
+    make_artifact(tmp_path / "plain")  # a model without centroids cannot compare artists
+    plain = TagOptions(
+        model_dir=str(tmp_path / "plain"), provider="cpu", gallery_path=str(tmp_path / "g.sqlite")
+    )
+    with pytest.raises(ValueError, match=r"no artist gallery: the model songid-test:1 has no centroids\.json"):
+        Tagger(plain)

@@ -162,3 +162,13 @@ def test_no_gallery_is_a_clear_503(client: TestClient) -> None:
     assert response.status_code == 503
     assert "SONGID_GALLERY_PATH" in response.json()["error"]["message"]
     assert client.post("/predict", files=_songs(300.0)).json()["artists"] is None
+
+
+def test_an_enrolment_over_the_upload_limit_is_413_and_stores_nothing(gallery_repo: Path) -> None:
+    client = _client(gallery_repo, max_upload_bytes=200_000)
+    try:
+        response = _enrol(client, "big", _songs(300.0, 320.0, 340.0))  # three 6 s WAVs: ~1.6 MB
+        assert response.status_code == 413 and response.json()["error"]["code"] == "payload_too_large"
+        assert client.get("/artists").json()["total"] == 0
+    finally:
+        client.__exit__(None, None, None)
