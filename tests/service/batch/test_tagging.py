@@ -135,5 +135,5 @@ def test_a_gallerys_enrolled_artist_is_tagged_as_such(tmp_path: Path) -> None:
     plain = TagOptions(
         model_dir=str(tmp_path / "plain"), provider="cpu", gallery_path=str(tmp_path / "g.sqlite")
     )
-    with pytest.raises(ValueError, match=r"no artist gallery: the model songid-test:1 has no centroids\.json"):
+    with pytest.raises(ValueError, match=r"model songid-test:1 has no centroids\.json"):
         Tagger(plain)
