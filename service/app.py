@@ -92,8 +92,8 @@ def create_app(settings: Settings | None = None, *, model: SongModel | None = No
             yield
         finally:
             admission.shutdown()
-            if pipeline.gallery is not None:
-                pipeline.gallery.store.close()
+            if app.state.gallery is not None:
+                app.state.gallery.store.close()
 
     app = FastAPI(
         title="songid",

@@ -49,6 +49,12 @@ def get_gallery(request: Request) -> Gallery:
     return gallery
 
 
+def get_optional_gallery(request: Request) -> Gallery | None:
+    """The artist gallery, or None when the service has none."""
+    gallery: Gallery | None = getattr(request.app.state, "gallery", None)
+    return gallery
+
+
 def get_metrics(request: Request) -> Metrics:
     metrics: Metrics = request.app.state.metrics
     return metrics
@@ -65,4 +71,5 @@ AdmissionDep = Annotated[Admission, Depends(get_admission)]
 ReadyModelDep = Annotated[SongModel, Depends(get_ready_model)]
 MetricsDep = Annotated[Metrics, Depends(get_metrics)]
 GalleryDep = Annotated[Gallery, Depends(get_gallery)]
+OptionalGalleryDep = Annotated[Gallery | None, Depends(get_optional_gallery)]
 SpoolFactoryDep = Annotated[SpoolFactory, Depends(get_spool_factory)]

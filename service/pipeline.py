@@ -14,7 +14,7 @@ import io
 import logging
 from dataclasses import dataclass, field
 from time import perf_counter
-from typing import BinaryIO
+from typing import BinaryIO, Protocol
 
 import numpy as np
 import soundfile as sf
@@ -28,12 +28,17 @@ from service.cancellation import CancelToken
 from service.decisions import Decision, decide, effective_rules, no_evidence
 from service.decode_budget import check_decode_budget
 from service.errors import NotAnalysableError, PayloadTooLargeError, UnsupportedMediaError
-from service.gallery.gallery import Gallery
-from service.gallery.index import Match
 from service.limits import MAX_TOP_K, AnalysisLimits
 from service.metrics import Metrics
 from service.model import OthersBusy, SongModel
-from service.ranking import Scored, ranked, song_probabilities
+from service.ranking import Match, Scored, ranked, song_probabilities
+
+
+class ArtistRanking(Protocol):
+    """What the pipeline asks of an artist gallery (:class:`service.gallery.gallery.Gallery`)."""
+
+    def rank(self, embedding: np.ndarray, *, top_k: int) -> tuple[list[Match], Decision | None]: ...
+
 
 logger = logging.getLogger(__name__)
 
@@ -127,7 +132,7 @@ class Pipeline:
         metrics: Metrics | None = None,
         others_busy: OthersBusy | None = None,
         thresholds: dict[str, float] | None = None,
-        gallery: Gallery | None = None,
+        gallery: ArtistRanking | None = None,
     ) -> None:
         self.model = model
         self.limits = limits

@@ -1,8 +1,10 @@
-"""Song-level probabilities from segment ones, and the ranked labels of an answer."""
+"""Song-level probabilities from segment ones, the ranked labels of an answer, and the ranked
+artists of a gallery (:mod:`service.gallery`)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 
@@ -37,3 +39,14 @@ def ranked(probabilities: np.ndarray, labels: list[Label], top_k: int) -> list[S
     """The ``top_k`` labels by probability, highest first (ties keep label order)."""
     order = np.argsort(-probabilities, kind="stable")[:top_k]
     return [Scored(labels[i], min(max(float(probabilities[i]), 0.0), 1.0)) for i in order]
+
+
+Source = Literal["trained", "enrolled"]
+
+
+@dataclass(frozen=True)
+class Match:
+    artist_id: str
+    name: str
+    source: Source
+    similarity: float  # cosine in [-1, 1]

@@ -21,9 +21,10 @@ from frontend.centroids import ArtistCentroids
 from frontend.labels import Label
 from service.decisions import Decision
 from service.errors import ConflictError
-from service.gallery.index import GalleryIndex, Match
+from service.gallery.index import GalleryIndex
 from service.gallery.records import ArtistRecord, EnrolledSong
 from service.gallery.store import GalleryStore
+from service.ranking import Match
 
 logger = logging.getLogger(__name__)
 

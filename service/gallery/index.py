@@ -8,25 +8,16 @@ when the store changes, never edited in place, so readers need no lock.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Final, Literal
+from typing import Final
 
 import numpy as np
 
 from frontend.centroids import ArtistCentroids, unit_rows
+from service.ranking import Match, Source
 
-Source = Literal["trained", "enrolled"]
 Enrolled = tuple[list[str], list[str], np.ndarray | None]
 TRAINED: Final = "trained"
 ENROLLED: Final = "enrolled"
-
-
-@dataclass(frozen=True)
-class Match:
-    artist_id: str
-    name: str
-    source: Source
-    similarity: float  # cosine in [-1, 1]
 
 
 class GalleryIndex:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from service.decisions import rule_source
-from service.dependencies import PipelineDep, ReadyModelDep
+from service.dependencies import OptionalGalleryDep, PipelineDep, ReadyModelDep
 from service.schemas import GalleryInfo, LabelInfo, LabelsResponse, ModelInfo, OpenSetInfo, error_responses
 
 router = APIRouter(tags=["labels"])
@@ -17,8 +17,7 @@ router = APIRouter(tags=["labels"])
     response_model=LabelsResponse,
     responses=error_responses(401, 503),
 )
-def labels(model: ReadyModelDep, pipeline: PipelineDep) -> LabelsResponse:
-    gallery = pipeline.gallery
+def labels(model: ReadyModelDep, pipeline: PipelineDep, gallery: OptionalGalleryDep) -> LabelsResponse:
     return LabelsResponse(
         model=ModelInfo(name=model.name, version=model.version),
         tasks={
