@@ -60,9 +60,15 @@ def _recipe_section(recipe: str, runs: list[dict[str, Any]]) -> tuple[str, OpenS
     minutes = sum(r["wall_s"] for r in runs) / 60
     keys = ", ".join(sorted(f"fold{r['fold']}-seed{r['seed']}" for r in runs))
     best = _mean_figures(scores[0], runs)
+    meeting = [s for s in scores if verdict(_mean_figures(s, runs)).endswith(": met.")]
+    also = (
+        f" Scores whose mean figures meet every target: {', '.join(f'`{s}`' for s in meeting)}."
+        if meeting
+        else " No score's mean figures meet every target."
+    )
     text = (
         f"### Recipe `{recipe}`\n\n{len(runs)} runs ({keys}); {minutes:.0f} min in all. Closed-set song "
-        f"top-1 on the known test songs: {top1}.\n\n" + "\n".join(lines) + f"\n\n{verdict(best)}\n"
+        f"top-1 on the known test songs: {top1}.\n\n" + "\n".join(lines) + f"\n\n{verdict(best)}{also}\n"
     )
     return text, best
 
