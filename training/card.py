@@ -89,7 +89,10 @@ def with_openset(card: str, rules: dict[str, OpenSetRule]) -> str:
         f"{OPENSET_HEADING}\n"
         + "\n".join(lines)
         + "\n\nA task without a rule answers its closed-set choice. Silence, noise, a steady tone and "
-        "clips under 2 s of sound are answered no_evidence before the network runs.\n\n"
+        "clips under 2 s of sound are answered no_evidence before the network runs. `unknown` means the "
+        "song's score is under the threshold: unlike the labels it knows. It is a filter, not a verdict: "
+        "how many songs by people the network never saw it still lets through is measured above and, "
+        "for networks trained without some artists, in the project's reports/openset.md.\n\n"
     )
     if OPENSET_HEADING in card:
         before, _, after = card.partition(OPENSET_HEADING)
