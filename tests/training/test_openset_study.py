@@ -102,3 +102,30 @@ def test_a_missing_benchmark_is_named(tmp_path: Path) -> None:
     paths = StudyPaths(tmp_path / "nothing", tmp_path / "cache", tmp_path / "runs", tmp_path / "records")
     with pytest.raises(FileNotFoundError, match="songid benchmark gamemusic"):
         study(["gamemusic"], [0], paths=paths, jobs=1, runner=_fake_run)
+
+
+@pytest.mark.slow
+def test_one_smoke_run_trains_exports_and_measures_every_score(tmp_path: Path) -> None:
+    from training.openset_study_run import measure_run
+
+    folder = tmp_path / "benchmarks" / "gamemusic"
+    (folder / "audio").mkdir(parents=True)
+    for name, artists in (("manifest.csv", "ABCD" * 5), ("outsiders.csv", "Z")):
+        with (folder / name).open("w", newline="") as f:
+            w = csv.writer(f)
+            w.writerow(["path", "artist", "language", "soundtrack"])
+            for i, a in enumerate(artists):
+                path = f"audio/{name[:3]}{i}.flac"
+                write_audio(
+                    folder / path, tone(7.0, freq=200.0 + 150 * "ABCDZ".index(a) + 5 * i, seed=i), 16_000
+                )
+                w.writerow([path, a, "zxx", f"game{i % 3}"])
+    paths = StudyPaths(tmp_path / "benchmarks", tmp_path / "cache", tmp_path / "runs", tmp_path / "records")
+    runs = study(["gamemusic"], [0], paths=paths, jobs=1, smoke=True, runner=measure_run)
+    records = read_records(paths.records)
+    assert len(records) == len(runs) == 4
+    scores = {"max_probability", "centroid_cosine", "mahalanobis", "lda_cosine", "nearest_song"}
+    for record in records:
+        assert set(record["scores"]) == scores and record["smoke"] is True
+        assert record["songs"]["unknown"] == 10 and record["no_evidence"]["items"] > 0
+        assert all(0.0 <= f["auroc"] <= 1.0 for f in record["scores"].values())
