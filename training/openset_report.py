@@ -13,6 +13,7 @@ import csv
 import logging
 import platform
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -65,7 +66,7 @@ def _outputs(
     assignment = read_split(inputs.split_file)
     # train, val and test only: a split's exposure songs were trained on as outliers
     songs = [s for s in read_index(inputs.cache_dir) if assignment.get(s.song_id) in ("train", "val", "test")]
-    unknown_paths = manifest_paths(inputs.unknown_manifest)
+    unknown_paths = manifest_paths(inputs.unknown_manifest, task=inputs.task, known=ids)
     store = inputs.work_dir / "outputs.npz"
     if store.is_file():
         cached = dict(np.load(store))
@@ -91,9 +92,21 @@ def _outputs(
     return groups, {k: np.array(v) for k, v in labels.items()}, network.tasks
 
 
-def manifest_paths(manifest: Path) -> list[Path]:
+def _shown(manifest: Path) -> str:
+    """A manifest as reports name it: its folder (the benchmark) and file name."""
+    return f"{manifest.parent.name}/{manifest.name}"
+
+
+def manifest_paths(manifest: Path, *, task: str | None = None, known: Iterable[str] = ()) -> list[Path]:
+    """The manifest's files; with ``task``, only those whose label for it is none of ``known`` (a
+    song in a language the model knows is no unknown-language song)."""
+    excluded = set(known)
     with manifest.open(newline="", encoding="utf-8") as f:
-        return [manifest.parent / row["path"] for row in csv.DictReader(f)]
+        return [
+            manifest.parent / row["path"]
+            for row in csv.DictReader(f)
+            if task is None or (row.get(task) or "") not in excluded
+        ]
 
 
 @dataclass(frozen=True)
@@ -155,7 +168,7 @@ def calibrate(inputs: OpenSetInputs) -> dict[str, OpenSetRule]:
         "val_false_rejects": VAL_FALSE_REJECTS,
         "test_songs": figures.n_known,
         "test_false_rejects": round(figures.false_rejects, 4),
-        "unknown_songs": f"{figures.n_unknown} ({inputs.unknown_manifest.name})",
+        "unknown_songs": f"{figures.n_unknown} ({_shown(inputs.unknown_manifest)})",
         "unknown_false_accepts": round(figures.false_accepts, 4),
         "auroc": round(figures.auroc, 4),
         "measured": time.strftime("%Y-%m-%d", time.gmtime()),
@@ -166,7 +179,10 @@ def calibrate(inputs: OpenSetInputs) -> dict[str, OpenSetRule]:
 def command(inputs: OpenSetInputs, *, out: Path, write_rules: bool) -> list[str]:
     """``songid openset``: the report, or (``write_rules``) the model folder's ``openset.json``."""
     if write_rules:
-        artifact = write_openset(inputs.model_dir, calibrate(inputs))
+        # the other tasks' rules stay as they are
+        artifact = write_openset(
+            inputs.model_dir, {**load_artifact(inputs.model_dir).openset, **calibrate(inputs)}
+        )
         card = artifact.root / CARD_FILE
         if card.is_file():
             card.write_text(
@@ -227,8 +243,8 @@ def _markdown(inputs: OpenSetInputs, sections: list[Section], seconds: float) ->
 {platform.machine()} (Python {platform.python_version()}); task `{inputs.task}`. The statistics come from
 the training songs, the threshold of each score from the validation songs (set to reject
 {VAL_FALSE_REJECTS:.0%} of them), the figures from the test songs (known) and
-`{inputs.unknown_manifest.name}` (unknown: music by people the model never saw). No retraining:
-the scores read the exported network's outputs (the trunk's `embedding` exposed where the export
-lacks it).
+`{_shown(inputs.unknown_manifest)}` (unknown: its songs whose `{inputs.task}` is none the model
+knows). No retraining: the scores read the exported network's outputs (the trunk's `embedding`
+exposed where the export lacks it).
 
 {body}"""

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Final
 
-from training.benchmarks import gamemusic, voices
+from training.benchmarks import gamemusic, tuxpaint, voices
 
 log = logging.getLogger(__name__)
 
@@ -20,6 +20,7 @@ Builder = Callable[..., Path]
 BENCHMARKS: Final[dict[str, Builder]] = {
     gamemusic.NAME: gamemusic.build,
     voices.NAME: voices.build,
+    tuxpaint.NAME: tuxpaint.build,
 }
 
 
@@ -30,7 +31,7 @@ def build_benchmark(name: str, *, cache_dir: Path, jobs: int = 2) -> Path:
     are reused.
 
     Args:
-        name: one of :data:`BENCHMARKS` (``gamemusic``, ``voices``).
+        name: one of :data:`BENCHMARKS` (``gamemusic``, ``voices``, ``tuxpaint``).
         cache_dir: root of the cache: ``debs/``, ``extract/<package>/`` and
             ``<name>/`` (``manifest.csv`` and ``audio/``) are created under it.
         jobs: worker processes for audio conversion.

@@ -107,10 +107,16 @@ class VoiceScan:
 
 def scan_voice(root: Path) -> VoiceScan:
     """Prompts of the package extracted at ``root``: byte-identical copies and undecodable files dropped."""
+    return scan_files(find_prompt_files(root), root)
+
+
+def scan_files(paths: Sequence[Path], root: Path) -> VoiceScan:
+    """Prompts from ``paths`` (under ``root``, in this order): byte-identical copies and undecodable
+    files dropped."""
     prompts: list[Prompt] = []
     seen: set[str] = set()
     duplicates = undecodable = 0
-    for path in find_prompt_files(root):
+    for path in paths:
         md5 = md5_file(path)
         if md5 in seen:
             duplicates += 1
@@ -209,40 +215,59 @@ def build(
             songs.append(
                 (spec, f"{spec.voice}:{i:03d}", song_output(spec.voice, i, members, gap_s=gap_s), members)
             )
-    convert_jobs = [
-        ConvertJob(inputs=tuple(p.path for p in members), output=out_dir / rel, mode="concat", gap_s=gap_s)
-        for _, _, rel, members in songs
+    rows = [
+        Spoken(spec.voice, spec.voice, spec.language, group, rel, members)
+        for spec, group, rel, members in songs
     ]
-    durations, failures = run_jobs(convert_jobs, workers=jobs, desc=f"{NAME} audio")
+    return write_spoken(out_dir, rows, name=NAME, jobs=jobs, gap_s=gap_s)
+
+
+@dataclass(frozen=True)
+class Spoken:
+    """One song of prompts to write: who speaks (``artist`` may be empty: not labelled), in what."""
+
+    voice: str
+    artist: str
+    language: str
+    group: str
+    rel: Path  # the song file, relative to the benchmark folder
+    members: list[Prompt]
+
+
+def write_spoken(
+    out_dir: Path, songs: Sequence[Spoken], *, name: str, jobs: int, gap_s: float = GAP_S
+) -> Path:
+    """Concatenate each song's prompts, write ``prompts.csv`` and ``manifest.csv``; return the manifest."""
+    convert_jobs = [
+        ConvertJob(
+            inputs=tuple(p.path for p in s.members), output=out_dir / s.rel, mode="concat", gap_s=gap_s
+        )
+        for s in songs
+    ]
+    durations, failures = run_jobs(convert_jobs, workers=jobs, desc=f"{name} audio")
     prune_stale(out_dir / "audio", {j.output for j in convert_jobs})
     if failures:
         log.warning("%d of %d songs had an undecodable prompt and are left out", len(failures), len(songs))
-    done = [s for s in songs if out_dir / s[2] in durations]
+    done = [s for s in songs if out_dir / s.rel in durations]
     write_csv(
         out_dir / "prompts.csv",
         PROMPT_COLUMNS,
         (
-            {
-                "group": group,
-                "voice": spec.voice,
-                "source": p.source,
-                "md5": p.md5,
-                "duration_s": p.duration_s,
-            }
-            for spec, group, _, members in done
-            for p in members
+            {"group": s.group, "voice": s.voice, "source": p.source, "md5": p.md5, "duration_s": p.duration_s}
+            for s in done
+            for p in s.members
         ),
     )
     rows = [
         {
-            "path": rel.as_posix(),
-            "artist": spec.voice,
-            "language": spec.language,
-            "group": group,
-            "voice": spec.voice,
-            "duration_s": durations[out_dir / rel],
-            "n_prompts": len(members),
+            "path": s.rel.as_posix(),
+            "artist": s.artist,
+            "language": s.language,
+            "group": s.group,
+            "voice": s.voice,
+            "duration_s": durations[out_dir / s.rel],
+            "n_prompts": len(s.members),
         }
-        for spec, group, rel, members in done
+        for s in done
     ]
     return write_manifest(out_dir / "manifest.csv", EXTRA_COLUMNS, rows)
