@@ -26,9 +26,13 @@ class Item:
     location: str
 
 
+def audio_files(root: Path) -> list[Path]:
+    """The audio files under ``root`` (recursively, by :data:`AUDIO_EXTENSIONS`), sorted."""
+    return sorted(p for p in root.rglob("*") if p.suffix.lower() in AUDIO_EXTENSIONS and p.is_file())
+
+
 def _from_folder(root: Path) -> list[Item]:
-    found = sorted(p for p in root.rglob("*") if p.suffix.lower() in AUDIO_EXTENSIONS and p.is_file())
-    return [Item(p.relative_to(root).as_posix(), str(p.resolve())) for p in found]
+    return [Item(p.relative_to(root).as_posix(), str(p.resolve())) for p in audio_files(root)]
 
 
 def _from_manifest(manifest: Path) -> list[Item]:

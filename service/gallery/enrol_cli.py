@@ -24,15 +24,14 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from service.batch.sources import audio_files
 from service.errors import ServiceError
 from service.gallery.enrolment import embed_songs, file_sha256
 from service.gallery.gallery import Gallery, open_gallery
+from service.gallery.records import ID_PATTERN
 from service.limits import DEFAULT_LIMITS
 from service.model import ModelLoadError, SongModel
 from service.pipeline import Pipeline
-
-AUDIO_SUFFIXES = frozenset({".wav", ".flac", ".ogg", ".oga", ".opus", ".mp3"})
-ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$")  # as POST /artists takes
 
 
 def read_source(source: Path) -> dict[str, tuple[str, list[Path]]]:
@@ -40,7 +39,7 @@ def read_source(source: Path) -> dict[str, tuple[str, list[Path]]]:
     artists: dict[str, tuple[str, list[Path]]] = {}
     if source.is_dir():
         for folder in sorted(p for p in source.iterdir() if p.is_dir()):
-            files = sorted(p for p in folder.rglob("*") if p.suffix.lower() in AUDIO_SUFFIXES and p.is_file())
+            files = audio_files(folder)
             if files:
                 artists[folder.name] = (folder.name, files)
     elif source.suffix.lower() == ".csv":
@@ -70,10 +69,8 @@ def enrol_all(
     total = sum(len(files) for _, files in artists.values())
     with tqdm(total=total, desc="enrol", unit="song", disable=not progress) as bar:
         for artist_id, (name, files) in artists.items():
-            if not ID_PATTERN.match(artist_id) or gallery.is_trained(artist_id):
-                failures.append(
-                    f"{artist_id!r}: not a usable id (pattern {ID_PATTERN.pattern}, or a trained artist)"
-                )
+            if not re.match(ID_PATTERN, artist_id) or gallery.is_trained(artist_id):
+                failures.append(f"{artist_id!r}: not a usable id (pattern {ID_PATTERN}, or a trained artist)")
                 bar.update(len(files))
                 continue
             known = gallery.store.song_hashes(artist_id)

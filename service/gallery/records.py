@@ -15,6 +15,8 @@ import numpy as np
 
 from service.errors import ConflictError, NotFoundError
 
+ID_PATTERN: Final = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$"  # an enrolled artist's id
+
 
 class ArtistNotFoundError(NotFoundError):
     def __init__(self, artist_id: str) -> None:

@@ -11,7 +11,7 @@ from service.admission import deadline
 from service.dependencies import AdmissionDep, GalleryDep, PipelineDep, SettingsDep, SpoolFactoryDep
 from service.errors import InvalidInputError
 from service.gallery.enrolment import embed_songs
-from service.gallery.records import ArtistRecord
+from service.gallery.records import ID_PATTERN, ArtistRecord
 from service.schemas import ArtistOut, ArtistPage, EnrolmentResponse, error_responses
 from service.security import require_admin_key
 from service.upload import FILE_FIELD, Form, receive_form
@@ -19,7 +19,6 @@ from service.upload import FILE_FIELD, Form, receive_form
 router = APIRouter(prefix="/artists", tags=["artists"])
 admin = [Depends(require_admin_key)]
 
-ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$"
 MAX_NAME_CHARS = 200
 MAX_OFFSET = 2**31 - 1  # beyond any gallery; keeps the value inside every database integer
 ArtistId = Annotated[str, Path(pattern=ID_PATTERN, description="The enrolled artist's id.")]
