@@ -51,6 +51,9 @@ def test_api_keys_are_a_comma_separated_secret_list(monkeypatch: pytest.MonkeyPa
         ("SONGID_MAX_CONCURRENT_REQUESTS", "0"),
         ("SONGID_REQUEST_TIMEOUT_S", "-1"),
         ("SONGID_LOG_LEVEL", "chatty"),
+        ("SONGID_GALLERY_THRESHOLD", "1.5"),
+        ("SONGID_GALLERY_POLL_S", "0"),
+        ("SONGID_MAX_ENROL_FILES", "0"),
     ],
 )
 def test_rejects_invalid_values(monkeypatch: pytest.MonkeyPatch, name: str, value: str) -> None:
@@ -65,3 +68,8 @@ def test_empty_variables_mean_the_default(monkeypatch: pytest.MonkeyPatch) -> No
     settings = Settings()
     assert settings.model_version is None
     assert settings.api_keys == []
+
+
+def test_admin_keys_are_split_like_api_keys(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SONGID_ADMIN_KEYS", " one , two ,")
+    assert [k.get_secret_value() for k in Settings().admin_keys] == ["one", "two"]

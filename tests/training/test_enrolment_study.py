@@ -56,3 +56,15 @@ def test_the_report_pools_the_folds_and_judges_the_target() -> None:
     text = render([record, {**record, "fold": 1}])
     assert "CNN embedding at\nk = 3: 1.000 = 1.00 of 1.000: met" in text
     assert "- fold1: enrolled new (5)" in text
+
+
+def test_the_study_needs_the_open_set_study_first(tmp_path: Path) -> None:
+    import pytest
+
+    from training.enrolment_study import study
+    from training.openset_study import StudyPaths
+
+    paths = StudyPaths(tmp_path / "b", tmp_path / "c", tmp_path / "runs", tmp_path / "records")
+    with pytest.raises(FileNotFoundError, match="run `songid openset-study` first"):
+        study(paths, tmp_path / "out")
+    assert not (tmp_path / "out").exists()
