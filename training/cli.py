@@ -214,7 +214,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Download the packages (apt-get download, no installation), convert the audio to "
         "16 kHz mono FLAC and write <cache>/<name>/manifest.csv. Re-running skips what is done.",
     )
-    p.add_argument("names", nargs="+", choices=("gamemusic", "voices", "tuxpaint"))
+    p.add_argument("names", nargs="+", choices=("gamemusic", "voices", "tuxpaint", "fillets"))
     p.add_argument("--cache", type=Path, default=Path("data/benchmarks"))
     p.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     p.set_defaults(func=cmd_benchmark)
@@ -253,7 +253,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_compare)
 
     p = sub.add_parser("reproduce", help="Table 1 on a real-audio benchmark, end to end (resumable)")
-    p.add_argument("names", nargs="+", choices=("gamemusic", "voices", "tuxpaint"))
+    p.add_argument("names", nargs="+", choices=("gamemusic", "voices", "tuxpaint", "fillets"))
     p.add_argument(
         "--seeds", type=int, nargs="+", default=None, help="seeds to run now (default: the plan's)"
     )

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Final
 
-from training.benchmarks import gamemusic, tuxpaint, voices
+from training.benchmarks import fillets, gamemusic, tuxpaint, voices
 
 log = logging.getLogger(__name__)
 
@@ -21,6 +21,7 @@ BENCHMARKS: Final[dict[str, Builder]] = {
     gamemusic.NAME: gamemusic.build,
     voices.NAME: voices.build,
     tuxpaint.NAME: tuxpaint.build,
+    fillets.NAME: fillets.build,
 }
 
 
@@ -31,7 +32,7 @@ def build_benchmark(name: str, *, cache_dir: Path, jobs: int = 2) -> Path:
     are reused.
 
     Args:
-        name: one of :data:`BENCHMARKS` (``gamemusic``, ``voices``, ``tuxpaint``).
+        name: one of :data:`BENCHMARKS` (``gamemusic``, ``voices``, ``tuxpaint``, ``fillets``).
         cache_dir: root of the cache: ``debs/``, ``extract/<package>/`` and
             ``<name>/`` (``manifest.csv`` and ``audio/``) are created under it.
         jobs: worker processes for audio conversion.
