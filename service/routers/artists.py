@@ -64,13 +64,21 @@ def _fields(form: Form) -> tuple[str, str]:
 async def _receive(
     request: Request, settings: SettingsDep, make_spool: SpoolFactoryDep, *, enrol: bool
 ) -> Form:
-    return await receive_form(
+    """The enrolment form; with ``enrol``, its ``id`` and ``name`` checked (a refused form is closed)."""
+    form = await receive_form(
         request,
         limits=settings.body_limits(),
         make_spool=make_spool,
         max_files=settings.max_enrol_files,
         text_fields=("id", "name") if enrol else (),
     )
+    if enrol:
+        try:
+            _fields(form)
+        except InvalidInputError:
+            form.close()
+            raise
+    return form
 
 
 @router.post(

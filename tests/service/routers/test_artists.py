@@ -172,3 +172,15 @@ def test_an_enrolment_over_the_upload_limit_is_413_and_stores_nothing(gallery_re
         assert client.get("/artists").json()["total"] == 0
     finally:
         client.__exit__(None, None, None)
+
+
+def test_a_form_refused_for_its_fields_closes_every_uploaded_file(
+    gallery: TestClient, tmp_path: Path
+) -> None:
+    from tests.service.test_upload import RecordingSpools
+
+    spools = RecordingSpools(tmp_path)
+    gallery.app.state.spool_factory = spools  # type: ignore[attr-defined]
+    response = _enrol(gallery, "bad id!", _songs(300.0, 320.0))
+    assert response.status_code == 400 and "field 'id' must match" in response.json()["error"]["message"]
+    assert len(spools.made) == 2 and all(f.closed for f in spools.made)
