@@ -3,20 +3,24 @@
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any
+from collections.abc import Callable
+from functools import partial
+from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 
 from service.admission import deadline
+from service.cancellation import CancelToken
 from service.dependencies import AdmissionDep, GalleryDep, PipelineDep, SettingsDep, SpoolFactoryDep
 from service.errors import InvalidInputError
 from service.gallery.enrolment import embed_songs
-from service.gallery.records import ID_PATTERN, ArtistRecord
+from service.gallery.records import ID_PATTERN, ArtistRecord, EnrolledSong
 from service.schemas import ArtistOut, ArtistPage, EnrolmentResponse, error_responses
 from service.security import require_admin_key
 from service.upload import FILE_FIELD, Form, receive_form
 
 router = APIRouter(prefix="/artists", tags=["artists"])
+T = TypeVar("T")
 admin = [Depends(require_admin_key)]
 
 MAX_NAME_CHARS = 200
@@ -62,23 +66,48 @@ def _fields(form: Form) -> tuple[str, str]:
 
 
 async def _receive(
-    request: Request, settings: SettingsDep, make_spool: SpoolFactoryDep, *, enrol: bool
+    request: Request, settings: SettingsDep, make_spool: SpoolFactoryDep, *, text_fields: tuple[str, ...] = ()
 ) -> Form:
-    """The enrolment form; with ``enrol``, its ``id`` and ``name`` checked (a refused form is closed)."""
-    form = await receive_form(
+    return await receive_form(
         request,
         limits=settings.body_limits(),
         make_spool=make_spool,
         max_files=settings.max_enrol_files,
-        text_fields=("id", "name") if enrol else (),
+        text_fields=text_fields,
     )
-    if enrol:
-        try:
-            _fields(form)
-        except InvalidInputError:
-            form.close()
-            raise
-    return form
+
+
+async def _receive_new_artist(
+    request: Request, settings: SettingsDep, make_spool: SpoolFactoryDep
+) -> tuple[Form, str, str]:
+    """The enrolment form with its checked ``id`` and ``name``; a refused form is closed."""
+    form = await _receive(request, settings, make_spool, text_fields=("id", "name"))
+    try:
+        artist_id, name = _fields(form)
+    except InvalidInputError:
+        form.close()
+        raise
+    return form, artist_id, name
+
+
+async def _analyse_then(
+    admission: AdmissionDep,
+    pipeline: PipelineDep,
+    form: Form,
+    write: Callable[[list[EnrolledSong]], T],
+    *,
+    check: Callable[[], object] = lambda: None,
+) -> T:
+    """In one slot: ``check`` (may refuse before any analysis), every file of ``form`` through the
+    pipeline (all or nothing), then ``write`` their songs."""
+    files = [(f.shown, f.file, None) for f in form.files]
+    async with admission.admit(ready=pipeline.ready, on_release=form.close) as slot:
+
+        def work(cancel: CancelToken) -> T:
+            check()
+            return write(embed_songs(pipeline, files, cancel))
+
+        return await admission.run(slot, work)
 
 
 @router.post(
@@ -100,15 +129,8 @@ async def enrol(
 ) -> EnrolmentResponse:
     """Each song is analysed as /predict would; the artist is the mean of their embeddings. All or nothing."""
     async with deadline(settings.request_timeout_s * settings.max_enrol_files):
-        form = await _receive(request, settings, make_spool, enrol=True)
-        artist_id, name = _fields(form)
-        files = [(f.shown, f.file, None) for f in form.files]
-        async with admission.admit(ready=pipeline.ready, on_release=form.close) as slot:
-
-            def work(cancel: Any) -> ArtistRecord:
-                return gallery.enrol(artist_id, name, embed_songs(pipeline, files, cancel))
-
-            record = await admission.run(slot, work)
+        form, artist_id, name = await _receive_new_artist(request, settings, make_spool)
+        record = await _analyse_then(admission, pipeline, form, partial(gallery.enrol, artist_id, name))
     return EnrolmentResponse(artist=artist_out(record, gallery.model), added_songs=record.n_songs)
 
 
@@ -131,15 +153,10 @@ async def add_songs(
 ) -> EnrolmentResponse:
     """A file already enrolled for the artist (same bytes) is skipped."""
     async with deadline(settings.request_timeout_s * settings.max_enrol_files):
-        form = await _receive(request, settings, make_spool, enrol=False)
-        files = [(f.shown, f.file, None) for f in form.files]
-        async with admission.admit(ready=pipeline.ready, on_release=form.close) as slot:
-
-            def work(cancel: Any) -> tuple[ArtistRecord, int]:
-                gallery.store.get(artist_id)  # 404 before the analysis
-                return gallery.add_songs(artist_id, embed_songs(pipeline, files, cancel))
-
-            record, added = await admission.run(slot, work)
+        form = await _receive(request, settings, make_spool)
+        write = partial(gallery.add_songs, artist_id)
+        check = partial(gallery.store.get, artist_id)  # 404 before the analysis
+        record, added = await _analyse_then(admission, pipeline, form, write, check=check)
     return EnrolmentResponse(artist=artist_out(record, gallery.model), added_songs=added)
 
 
