@@ -13,22 +13,11 @@ than :data:`MIN_SECONDS` of speech are left out.
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 from typing import Final
 
 from training.benchmarks.debian import fetch_packages
-from training.benchmarks.voices import (
-    GAP_S,
-    SONG_TARGET_S,
-    Spoken,
-    group_prompts,
-    scan_files,
-    song_output,
-    write_spoken,
-)
-
-log = logging.getLogger(__name__)
+from training.benchmarks.voices import GAP_S, SONG_TARGET_S, Spoken, spoken_songs, write_spoken
 
 NAME: Final = "fillets"
 SOUND_DIR: Final = "usr/share/games/fillets-ng/sound"
@@ -61,22 +50,7 @@ def build(*, cache_dir: Path, jobs: int = 2, target_s: float = SONG_TARGET_S, ga
     for package, language in PACKAGES.items():
         sound = roots[package] / SOUND_DIR
         for voice, paths in sorted(lines_by_voice(sound, language).items()):
-            scanned = scan_files(paths, sound)
-            seconds = sum(p.duration_s for p in scanned.prompts)
-            if seconds < MIN_SECONDS:
-                log.info("%s: %.0f s of speech, under %.0f s: left out", voice, seconds, MIN_SECONDS)
-                continue
-            grouped = group_prompts(scanned.prompts, target_s=target_s, gap_s=gap_s)
-            log.info("%s: %d lines, %.0f s -> %d songs", voice, len(scanned.prompts), seconds, len(grouped))
-            songs += [
-                Spoken(
-                    voice,
-                    "",
-                    language,
-                    f"{voice}:{i:03d}",
-                    song_output(voice, i, members, gap_s=gap_s),
-                    members,
-                )
-                for i, members in enumerate(grouped)
-            ]
+            songs += spoken_songs(
+                voice, language, paths, sound, target_s=target_s, gap_s=gap_s, min_seconds=MIN_SECONDS
+            )
     return write_spoken(cache_dir / NAME, songs, name=NAME, jobs=jobs, gap_s=gap_s)

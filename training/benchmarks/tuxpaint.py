@@ -12,23 +12,12 @@ with less than :data:`MIN_SECONDS` of speech are left out.
 
 from __future__ import annotations
 
-import logging
 import re
 from pathlib import Path
 from typing import Final
 
 from training.benchmarks.debian import fetch_packages
-from training.benchmarks.voices import (
-    GAP_S,
-    SONG_TARGET_S,
-    Spoken,
-    group_prompts,
-    scan_files,
-    song_output,
-    write_spoken,
-)
-
-log = logging.getLogger(__name__)
+from training.benchmarks.voices import GAP_S, SONG_TARGET_S, Spoken, spoken_songs, write_spoken
 
 NAME: Final = "tuxpaint"
 PACKAGE: Final = "tuxpaint-stamps-default"
@@ -53,20 +42,13 @@ def build(*, cache_dir: Path, jobs: int = 2, target_s: float = SONG_TARGET_S, ga
     stamps = root / STAMPS_DIR
     songs: list[Spoken] = []
     for language, paths in sorted(descriptions_by_language(stamps).items()):
-        scanned = scan_files(paths, stamps)
-        seconds = sum(p.duration_s for p in scanned.prompts)
-        if seconds < MIN_SECONDS:
-            log.info("%s: %.0f s of speech, under %.0f s: left out", language, seconds, MIN_SECONDS)
-            continue
-        voice = f"tuxpaint-{language}"
-        grouped = group_prompts(scanned.prompts, target_s=target_s, gap_s=gap_s)
-        log.info(
-            "%s: %d descriptions, %.0f s -> %d songs", language, len(scanned.prompts), seconds, len(grouped)
+        songs += spoken_songs(
+            f"tuxpaint-{language}",
+            language,
+            paths,
+            stamps,
+            target_s=target_s,
+            gap_s=gap_s,
+            min_seconds=MIN_SECONDS,
         )
-        songs += [
-            Spoken(
-                voice, "", language, f"{voice}:{i:03d}", song_output(voice, i, members, gap_s=gap_s), members
-            )
-            for i, members in enumerate(grouped)
-        ]
     return write_spoken(cache_dir / NAME, songs, name=NAME, jobs=jobs, gap_s=gap_s)

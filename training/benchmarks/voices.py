@@ -234,6 +234,31 @@ class Spoken:
     members: list[Prompt]
 
 
+def spoken_songs(
+    voice: str,
+    language: str,
+    paths: Sequence[Path],
+    root: Path,
+    *,
+    target_s: float = SONG_TARGET_S,
+    gap_s: float = GAP_S,
+    min_seconds: float = 0.0,
+) -> list[Spoken]:
+    """One voice's recordings (``paths`` under ``root``) as songs of about ``target_s`` seconds, its
+    artist unlabelled; none when it has under ``min_seconds`` of speech."""
+    scanned = scan_files(paths, root)
+    seconds = sum(p.duration_s for p in scanned.prompts)
+    if seconds < min_seconds:
+        log.info("%s: %.0f s of speech, under %.0f s: left out", voice, seconds, min_seconds)
+        return []
+    grouped = group_prompts(scanned.prompts, target_s=target_s, gap_s=gap_s)
+    log.info("%s: %d recordings, %.0f s -> %d songs", voice, len(scanned.prompts), seconds, len(grouped))
+    return [
+        Spoken(voice, "", language, f"{voice}:{i:03d}", song_output(voice, i, members, gap_s=gap_s), members)
+        for i, members in enumerate(grouped)
+    ]
+
+
 def write_spoken(
     out_dir: Path, songs: Sequence[Spoken], *, name: str, jobs: int, gap_s: float = GAP_S
 ) -> Path:
