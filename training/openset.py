@@ -20,7 +20,7 @@ from validation songs (never trained on); the figures from test songs (known) ag
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -169,6 +169,27 @@ def measure(
         n_known=len(known),
         n_unknown=len(outside),
     )
+
+
+def measure_every_score(
+    groups: Mapping[str, list[SongOutputs]], labels: Mapping[str, np.ndarray], task: str
+) -> tuple[dict[str, Score], dict[str, OpenSetFigures]]:
+    """Every score of :func:`fit_scores` fitted on ``groups["train"]`` and measured (:func:`measure`)
+    on its ``val``, ``test`` and ``unknown`` songs; ``labels``: class indices of train and test."""
+    scores = fit_scores(groups["train"], labels["train"], task)
+    figures = {
+        name: measure(
+            score,
+            name,
+            val=groups["val"],
+            test=groups["test"],
+            test_labels=labels["test"],
+            unknown=groups["unknown"],
+            task=task,
+        )
+        for name, score in scores.items()
+    }
+    return scores, figures
 
 
 TARGET_AUROC = 0.90

@@ -28,9 +28,9 @@ from training.openset import (
     Network,
     OpenSetFigures,
     SongOutputs,
-    fit_scores,
     keep_outputs,
     measure,
+    measure_every_score,
     restore_outputs,
     verdict,
 )
@@ -119,20 +119,7 @@ class Section:
 
 def _section(inputs: OpenSetInputs, domain: Domain) -> Section:
     groups, labels, tasks = _outputs(inputs, domain)
-    scores = fit_scores(groups["train"], labels["train"], inputs.task)
-    figures = [
-        measure(
-            score,
-            name,
-            val=groups["val"],
-            test=groups["test"],
-            test_labels=labels["test"],
-            unknown=groups["unknown"],
-            task=inputs.task,
-        )
-        for name, score in scores.items()
-    ]
-    figures.sort(key=lambda f: -f.auroc)
+    figures = sorted(measure_every_score(groups, labels, inputs.task)[1].values(), key=lambda f: -f.auroc)
     elsewhere = {t: _top_labels(groups["unknown"], t) for t in tasks if t != inputs.task}
     return Section(domain, figures, {k: len(v) for k, v in groups.items()}, elsewhere)
 

@@ -18,7 +18,7 @@ from frontend.evidence import assess
 from training.catalog import Song
 from training.compare import run_variant
 from training.export import export_run
-from training.openset import Network, Score, SongOutputs, fit_scores, keep_outputs, measure, restore_outputs
+from training.openset import Network, Score, SongOutputs, keep_outputs, measure_every_score, restore_outputs
 from training.openset_study import StudyRun, study_split
 from training.prepare import mel_path
 from training.signals import no_evidence_corpus
@@ -83,19 +83,7 @@ def measure_run(
     labels = {
         part: np.array([ids.index(s.labels["artist"]) for s in chosen]) for part, chosen in parts.items()
     }
-    scores = fit_scores(outputs["train"], labels["train"], "artist")
-    figures = {
-        name: measure(
-            score,
-            name,
-            val=outputs["val"],
-            test=outputs["test"],
-            test_labels=labels["test"],
-            unknown=outputs["unknown"],
-            task="artist",
-        )
-        for name, score in scores.items()
-    }
+    scores, figures = measure_every_score(outputs, labels, "artist")
     thresholds = {name: f.threshold for name, f in figures.items()}
     test_top1 = np.mean([int(np.argmax(s.probs["artist"])) for s in outputs["test"]] == labels["test"])
     return {
