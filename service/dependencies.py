@@ -39,19 +39,18 @@ def get_ready_model(request: Request) -> SongModel:
     return pipeline.model
 
 
-def get_gallery(request: Request) -> Gallery:
-    """The artist gallery; 503 when the service has none (no store configured, or the model cannot
-    compare artists) or the model is not ready yet."""
-    gallery: Gallery | None = getattr(request.app.state, "gallery", None)
-    if gallery is None:
-        reason = getattr(request.app.state, "gallery_off", "the model is not loaded yet")
-        raise GalleryUnavailableError(f"no artist gallery: {reason}")
+def get_optional_gallery(request: Request) -> Gallery | None:
+    """The artist gallery, or None when the service has none."""
+    gallery: Gallery | None = request.app.state.gallery
     return gallery
 
 
-def get_optional_gallery(request: Request) -> Gallery | None:
-    """The artist gallery, or None when the service has none."""
-    gallery: Gallery | None = getattr(request.app.state, "gallery", None)
+def get_gallery(request: Request) -> Gallery:
+    """The artist gallery; 503 saying why when the service has none (no store configured, a model
+    that cannot compare artists, or one not loaded yet)."""
+    gallery = get_optional_gallery(request)
+    if gallery is None:
+        raise GalleryUnavailableError(f"no artist gallery: {request.app.state.gallery_off}")
     return gallery
 
 
