@@ -34,8 +34,9 @@ from training.card import with_centroids
 from training.onnx_graph import expose_head_input
 from training.openset import VAL_FALSE_REJECTS, Network, SongOutputs
 from training.openset_report import manifest_paths
-from training.prepare import mel_path, read_index
-from training.split import read_split
+from training.prepare import mel_path
+from training.run_folder import songs_by_split
+from training.split import SPLITS
 
 
 def expose_embedding(model_dir: Path) -> bool:
@@ -69,12 +70,11 @@ def compute(
     artifact = load_artifact(model_dir)
     network = Network(artifact)
     ids = [label.id for label in artifact.labels["artist"]]
-    assignment = read_split(split_file)
-    songs = [s for s in read_index(cache_dir) if assignment.get(s.song_id) in ("train", "val", "test")]
+    parts = songs_by_split(cache_dir, split_file)  # its exposure songs, if any, are not used
+    songs = [s for p in SPLITS for s in parts[p]]
     outputs = {
         s.song_id: network.song(np.load(mel_path(cache_dir, s.song_id))) for s in tqdm(songs, desc="songs")
     }
-    parts = {p: [s for s in songs if assignment[s.song_id] == p] for p in ("train", "val", "test")}
     train = np.stack([outputs[s.song_id].embedding for s in parts["train"]])
     artist = np.array([ids.index(s.labels["artist"]) for s in parts["train"]])
     missing = sorted(set(range(len(ids))) - set(artist))

@@ -36,7 +36,7 @@ from training.openset import VAL_FALSE_REJECTS, Network
 from training.openset_study import GAMEMUSIC, StudyPaths, read_records
 from training.prepare import mel_path, read_index
 from training.run_folder import write_json_atomic
-from training.split import read_split, write_split
+from training.split import SPLITS, read_split, write_split
 
 POOL = 5
 KS = (1, 3, 5)
@@ -59,7 +59,7 @@ def fold_songs(
 ) -> FoldSongs:
     assignment = read_split(split_file)
     songs = read_index(cache_dir)
-    by_part = {p: [s for s in songs if assignment.get(s.song_id) == p] for p in ("train", "val", "test")}
+    by_part = {p: [s for s in songs if assignment.get(s.song_id) == p] for p in SPLITS}
     rng = np.random.default_rng(seed)
     pools: dict[str, list[Song]] = {}
     queries: list[Song] = []

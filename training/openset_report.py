@@ -35,7 +35,7 @@ from training.openset import (
     verdict,
 )
 from training.prepare import mel_path, read_index
-from training.split import read_split
+from training.split import SPLITS, read_split
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +65,7 @@ def _outputs(
     ids = [label.id for label in artifact.labels[inputs.task]]
     assignment = read_split(inputs.split_file)
     # train, val and test only: a split's exposure songs were trained on as outliers
-    songs = [s for s in read_index(inputs.cache_dir) if assignment.get(s.song_id) in ("train", "val", "test")]
+    songs = [s for s in read_index(inputs.cache_dir) if assignment.get(s.song_id) in SPLITS]
     unknown_paths = manifest_paths(inputs.unknown_manifest, task=inputs.task, known=ids)
     store = inputs.work_dir / "outputs.npz"
     if store.is_file():

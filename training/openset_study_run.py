@@ -22,7 +22,7 @@ from training.openset import Network, Score, SongOutputs, keep_outputs, measure_
 from training.openset_study import StudyRun, study_split
 from training.prepare import mel_path
 from training.signals import no_evidence_corpus
-from training.split import write_split
+from training.split import SPLITS, write_split
 
 EXPORT_DIR = "export"
 MODEL_NAME = "study"
@@ -74,9 +74,7 @@ def measure_run(
     artifact = load_artifact(model_dir)
     network = Network(artifact)
     ids = [label.id for label in artifact.labels["artist"]]
-    parts = {
-        part: [s for s in songs if assignment.get(s.song_id) == part] for part in ("train", "val", "test")
-    }
+    parts = {part: [s for s in songs if assignment.get(s.song_id) == part] for part in SPLITS}
     unknown = [s for s in songs if s.labels["artist"] in run.held_out]
     outputs = {part: _songs_outputs(network, run, chosen) for part, chosen in parts.items()}
     outputs["unknown"] = _songs_outputs(network, run, unknown)
