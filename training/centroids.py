@@ -114,8 +114,9 @@ def compute(
 
 
 def command(model_dir: Path, cache_dir: Path, split_file: Path, unknown: Path | None) -> list[str]:
-    lines = ["exposed the embedding output"] if expose_embedding(model_dir) else []
+    """Compute first (the network's embedding is exposed in memory), so a refusal writes nothing."""
     centroids = compute(model_dir, cache_dir, split_file, unknown_manifest=unknown)
+    lines = ["exposed the embedding output"] if expose_embedding(model_dir) else []
     artifact = write_centroids(model_dir, centroids)
     card = artifact.root / CARD_FILE
     if card.is_file():

@@ -31,3 +31,33 @@ def test_an_export_without_the_embedding_gains_it_and_keeps_its_heads(tmp_path: 
     for old, new in zip(heads_before, _run(after.onnx_path, after.tasks, batch), strict=True):
         np.testing.assert_array_equal(old, new)
     assert expose_embedding(folder) is False  # already there: nothing written
+
+
+def test_an_artist_without_training_songs_is_named_and_nothing_is_written(tmp_path: Path) -> None:
+    import pytest
+
+    from frontend.centroids import CENTROIDS_FILE
+    from tests.service.samples import encode
+    from training.catalog import load_catalog
+    from training.centroids import command
+    from training.prepare import prepare
+    from training.split import write_split
+
+    folder = make_artifact(tmp_path / "models")
+    data = tmp_path / "data"
+    data.mkdir()
+    rows = ["path,artist,language"]
+    for i in range(3):  # songs of artist-a only: the model's other artists have none to average
+        (data / f"s{i}.wav").write_bytes(encode("wav", seconds=4.0, freq=300.0 + 20 * i))
+        rows.append(f"s{i}.wav,artist-a,en")
+    (data / "m.csv").write_text("\n".join(rows) + "\n")
+    songs = load_catalog(data / "m.csv")
+    prepare(songs, tmp_path / "cache", jobs=1)
+    write_split(
+        tmp_path / "split.json", dict(zip((s.song_id for s in songs), ("train", "val", "test"), strict=True))
+    )
+    before = {p: p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+    with pytest.raises(ValueError, match=r"no training song for artist\(s\) \['artist-b'"):
+        command(folder, tmp_path / "cache", tmp_path / "split.json", None)
+    assert not (folder / CENTROIDS_FILE).exists()
+    assert {p: p.read_bytes() for p in folder.rglob("*") if p.is_file()} == before  # not even the embedding
