@@ -165,6 +165,13 @@ def _train(
     cache_dir: Path, split_file: Path, run_dir: Path, config: TrainConfig, cluster: Cluster, write_dir: Path
 ) -> TrainResult:
     """:func:`train` on one worker; everything is written under ``write_dir``."""
+    splits = songs_by_split(cache_dir, split_file)  # checked before anything is written
+    if not splits["train"] or not splits["val"]:
+        raise ValueError(
+            f"{split_file}: needs train and val songs, got { {k: len(v) for k, v in splits.items()} }"
+        )
+    if config.outlier_exposure > 0 and not splits["exposure"]:
+        raise ValueError(f"{split_file}: outlier_exposure is on but the split has no exposure songs")
     write_dir.mkdir(parents=True, exist_ok=True)
     if cluster.distributed:
         log.info(
@@ -174,19 +181,12 @@ def _train(
             config.batch_size,
             cluster.replicas,
         )
-    splits = songs_by_split(cache_dir, split_file)
-    if not splits["train"] or not splits["val"]:
-        raise ValueError(
-            f"{split_file}: needs train and val songs, got { {k: len(v) for k, v in splits.items()} }"
-        )
     space = label_space(splits["train"] + splits["val"] + splits["test"], config.tasks)
     n_classes = {t: len(names) for t, names in space.items()}
     keras.utils.set_random_seed(config.seed)
 
     train_mels = SongMels.load(cache_dir, splits["train"], space)
     if config.outlier_exposure > 0:
-        if not splits["exposure"]:
-            raise ValueError(f"{split_file}: outlier_exposure is on but the split has no exposure songs")
         train_mels += SongMels.load(
             cache_dir,
             splits["exposure"],

@@ -37,3 +37,8 @@ def test_a_config_from_before_batchnorm_calibration_loads_as_uncalibrated(tmp_pa
 def test_negative_calibration_sizes_are_refused_by_name(name: str) -> None:
     with pytest.raises(ValueError, match=f"{name} must be >= 0, got -1"):
         TrainConfig(**{name: -1})
+
+
+def test_a_negative_outlier_exposure_is_refused_by_name() -> None:
+    with pytest.raises(ValueError, match=r"outlier_exposure must be >= 0, got -0\.5"):
+        TrainConfig(outlier_exposure=-0.5)

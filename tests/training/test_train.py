@@ -61,3 +61,13 @@ def test_an_interrupted_run_resumes_and_keeps_the_history_of_every_epoch(
     # chosen among all three epochs
     assert result.best_val_loss == pytest.approx(min(_history(run, "val_loss")))
     assert folder.is_trained and not folder.backup.exists()
+
+
+def test_exposure_without_exposure_songs_is_refused_before_anything_is_written(tmp_path: Path) -> None:
+    write_catalog(tmp_path / "data", songs_per_artist=3)
+    cache, split, run = tmp_path / "cache", tmp_path / "split.json", tmp_path / "run"
+    assert main(["prepare", "--data", str(tmp_path / "data"), "--cache", str(cache)]) == 0
+    assert main(["split", "--cache", str(cache), "--out", str(split), "--seed", "0"]) == 0
+    with pytest.raises(ValueError, match="outlier_exposure is on but the split has no exposure songs"):
+        train(cache, split, run, TrainConfig(epochs=1, outlier_exposure=0.5))
+    assert not run.exists()
