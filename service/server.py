@@ -23,6 +23,7 @@ import asyncio
 import json
 import logging
 import resource
+import socket
 import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -40,6 +41,7 @@ logger = logging.getLogger(__name__)
 
 FD_RESERVE = 256  # descriptors kept for everything but client sockets: spooled uploads, the model, logs
 LOG_INTERVAL_S = 10.0
+DISCARD_READS = 16  # at most 16 x 64 KiB of unread input is dropped before a close
 
 
 def raise_open_file_limit() -> int:
@@ -69,6 +71,25 @@ def raw_response(status: int, code: str, message: str) -> bytes:
         f"content-length: {len(body)}\r\nconnection: close\r\n\r\n"
     )
     return head.encode("ascii") + body
+
+
+def discard_unread(transport: asyncio.Transport) -> None:
+    """Read and drop input the event loop has not read yet from ``transport``'s socket.
+
+    Closing a TCP socket with unread input sends a reset instead of a normal close, and the
+    client's kernel then drops the answer written just before. A connection closed in the same
+    loop turn as it was accepted (at the cap, when the server fell behind) has exactly that.
+    """
+    raw = transport.get_extra_info("socket")
+    if raw is None:
+        return
+    with socket.fromfd(raw.fileno(), raw.family, raw.type) as sock:  # a duplicate descriptor
+        try:
+            for _ in range(DISCARD_READS):
+                if not sock.recv(1 << 16, socket.MSG_DONTWAIT):
+                    break
+        except OSError:  # nothing more to read now (BlockingIOError), or the peer is gone
+            pass
 
 
 @dataclass
@@ -166,6 +187,7 @@ class GuardedH11Protocol(H11Protocol):
     def _close_with(self, status: int, code: str, message: str) -> None:
         if not self.transport.is_closing():
             self.transport.write(raw_response(status, code, message))
+            discard_unread(self.transport)
             self.transport.close()
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
+import signal
 import subprocess
 import time
 from collections.abc import Iterator
@@ -112,6 +114,31 @@ def test_half_open_connections_neither_starve_the_service_nor_stay(
     assert json.loads(timed_out[0].partition(b"\r\n\r\n")[2])["error"]["code"] == "request_timeout"
     assert process.poll() is None
     assert log_path.stat().st_size - log_before < 20_000  # a few lines, not one per socket
+
+
+@pytest.mark.slow
+def test_a_server_that_fell_behind_still_answers_every_connection_it_closes(
+    guarded_server: tuple[str, int, subprocess.Popen[bytes], Path],
+) -> None:
+    """Connections accepted and evicted in one loop turn (their input unread) get the 503, not a reset."""
+    _, port, process, _ = guarded_server
+
+    async def attack() -> list[bytes]:
+        os.kill(process.pid, signal.SIGSTOP)  # the kernel queues the connections; nobody accepts
+        resume = asyncio.get_running_loop().call_later(1.0, os.kill, process.pid, signal.SIGCONT)
+        try:
+            sockets = await _half_open(port, 600)  # all queued while the listen backlog holds them
+            await asyncio.sleep(1.0)
+        finally:
+            resume.cancel()
+            os.kill(process.pid, signal.SIGCONT)
+        answers = await asyncio.gather(*(_answer(reader, 10.0) for reader, _ in sockets))
+        for _, writer in sockets:
+            writer.close()
+        return answers
+
+    statuses = [answer[:12].decode() for answer in asyncio.run(attack())]
+    assert set(statuses) == {"HTTP/1.1 408", "HTTP/1.1 503"}  # the cap was reached; no reset, no silence
 
 
 @pytest.mark.slow
