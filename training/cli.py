@@ -185,7 +185,7 @@ def cmd_benchmark(args: argparse.Namespace) -> int:
     from training.benchmarks.manifest import summarize
 
     for name in args.names:
-        manifest = build_benchmark(name, cache_dir=args.cache, jobs=args.jobs)
+        manifest = build_benchmark(name, cache_dir=args.cache, jobs=args.jobs, source=args.source)
         print(f"{name}: {manifest}\n{summarize(manifest).format()}")
     return 0
 
@@ -210,12 +210,20 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser(
         "benchmark",
-        help="build real-audio benchmarks from Debian packages",
-        description="Download the packages (apt-get download, no installation), convert the audio to "
-        "16 kHz mono FLAC and write <cache>/<name>/manifest.csv. Re-running skips what is done.",
+        help="build real-audio benchmarks from Debian packages or public repositories",
+        description="Download the packages (apt-get download, no installation) or clone the repository, "
+        "convert the audio to 16 kHz mono FLAC and write <cache>/<name>/manifest.csv. Re-running skips "
+        "what is done.",
     )
-    p.add_argument("names", nargs="+", choices=("gamemusic", "voices", "tuxpaint", "fillets"))
+    p.add_argument(
+        "names", nargs="+", choices=("gamemusic", "voices", "tuxpaint", "fillets", "gcompris", "dplace")
+    )
     p.add_argument("--cache", type=Path, default=Path("data/benchmarks"))
+    p.add_argument(
+        "--source",
+        default=None,
+        help="gcompris, dplace: a local checkout or a URL to clone (default: the public repository)",
+    )
     p.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     p.set_defaults(func=cmd_benchmark)
 
