@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from frontend.audio import SEGMENT_FRAMES
+from training.cli_language import add_language_commands
 from training.cli_openset import add_openset_commands
 from training.config import TrainConfig
 
@@ -290,6 +291,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_export)
 
     add_openset_commands(sub)
+    add_language_commands(sub)
     return parser
 
 

@@ -1,0 +1,112 @@
+"""The language study's plan: who is held out, what trains, and the figures it reports."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from training.catalog import Song
+from training.language_report import render
+from training.language_study import StudySongs, fold_split, held_out_voices, societies_split, source_of
+from training.language_study_run import language_figures, measured_sets
+
+
+def _song(i: int, source: str, **labels: str) -> Song:
+    full = {"artist": "", "language": "", **labels}
+    return Song(f"{source}{i:04d}", Path(f"data/benchmarks/{source}/audio/x{i}.flac"), full, f"{source}:{i}")
+
+
+def _songs() -> StudySongs:
+    speech, k = [], 0
+    voices = {
+        "fr": ["gcompris-fr-a", "gcompris-fr-b", "gcompris-fr-words-unattributed"],
+        "de": ["tuxpaint-de"],
+    }
+    voices["es"] = ["asterisk-es", "gcompris-es-c", "gcompris-es-d"]
+    for language, names in voices.items():
+        for voice in names:
+            for _ in range(6):
+                speech.append(_song(k, "gcompris", language=language, voice=voice))
+                k += 1
+    music = [_song(i, "gamemusic", language="zxx", artist=f"c{i % 3}", soundtrack="s") for i in range(30)]
+    singing = [_song(i, "dplace", language="es", society=f"soc{i % 6}") for i in range(12)]
+    singing += [_song(50 + i, "dplace", language="wole1240", society="w") for i in range(3)]
+    singing += [
+        _song(90, "gamemusic", language="zxx", artist="Muldjord", soundtrack="fretsonfire-songs-muldjord")
+    ]
+    return StudySongs(speech, music, singing, ["de", "es", "fr", "zxx"])
+
+
+def test_the_source_is_the_benchmark_folder() -> None:
+    assert source_of(_song(1, "tuxpaint")) == "tuxpaint"
+
+
+def test_each_fold_holds_out_one_named_voice_of_every_language_with_two() -> None:
+    songs = _songs()
+    assert held_out_voices(songs.speech, 0) == ("asterisk-es", "gcompris-fr-a")
+    assert held_out_voices(songs.speech, 1) == ("gcompris-es-c", "gcompris-fr-b")
+    assert held_out_voices(songs.speech, 2) == ("gcompris-es-d",)  # never the unattributed folder
+    with pytest.raises(ValueError, match="fold 3"):
+        fold_split(songs, 3, seed=0)
+
+
+def test_a_fold_trains_no_held_out_speaker_no_test_society_and_no_unknown_singing() -> None:
+    songs = _songs()
+    assignment, held_out = fold_split(songs, 0, seed=0)
+    for s in songs.speech:
+        assert (assignment[s.song_id] == "test") == (s.labels["voice"] in held_out)
+    trained_societies = {
+        s.labels["society"] for s in songs.known_singing() if assignment[s.song_id] != "test"
+    }
+    tested_societies = {s.labels["society"] for s in songs.known_singing() if assignment[s.song_id] == "test"}
+    assert len(tested_societies) == 3 and not trained_societies & tested_societies
+    assert all(s.song_id not in assignment for s in songs.singing if s not in songs.known_singing())
+    sets = measured_sets(songs, assignment, held_out)
+    assert [len(sets[k]) for k in ("unseen_speaker", "singing_dplace", "singing_muldjord")] == [12, 9, 1]
+    assert {s.labels["language"] for s in sets["singing_known_language"]} == {"es"}
+    assert societies_split(songs.known_singing(), seed=0) == societies_split(songs.known_singing(), seed=0)
+
+
+def test_language_figures_against_majority_and_chance() -> None:
+    probs = np.array([[0.9, 0.1, 0.0], [0.2, 0.7, 0.1], [0.1, 0.1, 0.8], [0.6, 0.3, 0.1]])
+    figures = language_figures(probs, ["es", "es", "fr", "fr"], ["es", "fr", "zxx"])
+    assert figures["top1"] == 0.25 and figures["macro_recall"] == 0.25
+    assert figures["zxx_rate"] == 0.25 and figures["majority_rate"] == 0.5 and figures["chance"] == 0.5
+    assert figures["answers"] == {"es": 2, "fr": 1, "zxx": 1}
+
+
+def test_the_report_gives_each_target_a_verdict() -> None:
+    def figures(zxx: float, top1: float | None = None) -> dict[str, object]:
+        return {
+            "songs": 10,
+            "zxx_rate": zxx,
+            "top1": top1,
+            "macro_recall": top1,
+            "majority_rate": 0.3,
+            "chance": 0.1,
+            "per_language": {"es": {"songs": 10, "recall": top1 or 0.0}},
+            "answers": {"zxx": 1},
+        }
+
+    sets = {
+        "unseen_speaker": figures(0.1, 0.6),
+        "instrumental": figures(0.97),
+        "singing_dplace": figures(0.4),
+        "singing_muldjord": figures(1.0),
+        "singing_known_language": figures(0.4, 0.2),
+    }
+    record = {
+        "key": "fold0-seed0",
+        "held_out": ["v"],
+        "labels": ["es", "zxx"],
+        "cnn": sets,
+        "baseline": sets,
+        "songs": {"train": 5, "mixed_copies": 5},
+        "train": {"epochs": 1, "wall_s": 60.0},
+    }
+    text = render([record], planned=2)
+    assert "Runs: 1 of 2 planned" in text
+    assert "D-PLACE 40.0 % (**missed**, by 30.0 points)" in text
+    assert "97.0 % (met)" in text and "0.600 (met)" in text

@@ -1,0 +1,57 @@
+"""``songid language-study``: the language protocol of ``reports/language.md`` (resumable)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+from typing import Any
+
+FOLDS = 2  # the first two attributed voices of every language with two or more
+
+
+def cmd_language_study(args: argparse.Namespace) -> int:
+    from training.language_report import write
+    from training.language_study import StudyPaths, read_records, study
+
+    paths = StudyPaths(args.benchmarks, args.caches, args.runs, args.records)
+    planned = len(args.folds) * len(args.seeds)
+
+    def report() -> None:
+        write(read_records(paths.records), args.out, planned=planned)
+
+    from training.language_study_run import measure_run  # TensorFlow
+
+    study(
+        args.folds,
+        args.seeds,
+        paths=paths,
+        jobs=args.jobs,
+        smoke=args.smoke,
+        on_record=report,
+        runner=measure_run,
+    )
+    report()
+    print(f"report written to {args.out}")
+    return 0
+
+
+def add_language_commands(sub: Any) -> None:
+    p = sub.add_parser(
+        "language-study",
+        help="language protocol: unseen speakers, vocals against zxx, sung languages (resumable)",
+        description="Needs the benchmarks voices, tuxpaint, fillets, gcompris, gamemusic and dplace "
+        "(`songid benchmark ...`). One record per (fold, seed) run; the report is rewritten after each.",
+    )
+    p.add_argument("--folds", nargs="+", type=int, default=list(range(FOLDS)))
+    p.add_argument("--seeds", nargs="+", type=int, default=[0])
+    p.add_argument("--benchmarks", type=Path, default=Path("data/benchmarks"))
+    p.add_argument("--caches", type=Path, default=Path("data/cache"))
+    p.add_argument("--runs", type=Path, default=Path("data/runs/language"))
+    p.add_argument("--records", type=Path, default=Path("reports/runs/language"))
+    p.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
+    p.add_argument(
+        "--smoke", action="store_true", help="one epoch a run: checks the pipeline, not the method"
+    )
+    p.add_argument("--out", type=Path, default=Path("reports/language.md"))
+    p.set_defaults(func=cmd_language_study)

@@ -1,0 +1,146 @@
+"""``reports/language.md``: the language study's figures, from its records, against the targets."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Final
+
+import numpy as np
+
+from training.openset_study_report import machine
+
+TARGETS: Final = {
+    "singing_zxx_max": 0.10,
+    "instrumental_zxx_min": 0.95,
+    "unseen_top1_min": 0.5,
+    "over_majority": 0.2,
+}
+SETS: Final = {
+    "unseen_speaker": "(a) held-out speakers' speech",
+    "instrumental": "(b) instrumental test tracks",
+    "singing_dplace": "(b) D-PLACE singing, test societies",
+    "singing_muldjord": "(b) muldjord mixes (growled vocals)",
+    "singing_known_language": "(c) D-PLACE singing in a label-set language",
+}
+MODELS: Final = {"cnn": "paper's CNN", "baseline": "trivial baseline"}
+
+
+def _pct(value: float | None) -> str:
+    return "-" if value is None else f"{100 * value:.1f} %"
+
+
+def _num(value: float | None) -> str:
+    return "-" if value is None else f"{value:.3f}"
+
+
+def _mean(records: list[dict[str, Any]], model: str, name: str, field: str) -> float | None:
+    values = [r[model][name][field] for r in records if r[model][name][field] is not None]
+    return float(np.mean(values)) if values else None
+
+
+def _table(records: list[dict[str, Any]]) -> list[str]:
+    lines = [
+        "| test set | model | songs | answered zxx | top-1 | macro recall | majority rate | chance |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for name, title in SETS.items():
+        for model, model_title in MODELS.items():
+            songs = sum(r[model][name]["songs"] for r in records)
+            cells = [_pct(_mean(records, model, name, "zxx_rate"))]
+            if name in ("unseen_speaker", "singing_known_language"):
+                cells += [
+                    _num(_mean(records, model, name, f))
+                    for f in ("top1", "macro_recall", "majority_rate", "chance")
+                ]
+            else:
+                cells += ["-"] * 4
+            lines.append(f"| {title} | {model_title} | {songs} | " + " | ".join(cells) + " |")
+    return lines
+
+
+def _verdicts(records: list[dict[str, Any]]) -> list[str]:
+    singing = _mean(records, "cnn", "singing_dplace", "zxx_rate")
+    muldjord = _mean(records, "cnn", "singing_muldjord", "zxx_rate")
+    instrumental = _mean(records, "cnn", "instrumental", "zxx_rate")
+    top1 = _mean(records, "cnn", "unseen_speaker", "top1")
+    majority = _mean(records, "cnn", "unseen_speaker", "majority_rate")
+
+    def verdict(ok: bool) -> str:
+        return "met" if ok else "**missed**"
+
+    out = []
+    if singing is not None:
+        gap = singing - TARGETS["singing_zxx_max"]
+        out.append(
+            f"- Real singing answered zxx <= 10 %: D-PLACE {_pct(singing)} ({verdict(gap <= 0)}"
+            + (f", by {100 * gap:.1f} points" if gap > 0 else "")
+            + f"); muldjord mixes {_pct(muldjord)}."
+        )
+    if instrumental is not None:
+        gap = TARGETS["instrumental_zxx_min"] - instrumental
+        out.append(
+            f"- Instrumental test tracks answered zxx >= 95 %: {_pct(instrumental)} ({verdict(gap <= 0)}"
+            + (f", by {100 * gap:.1f} points" if gap > 0 else "")
+            + ")."
+        )
+    if top1 is not None and majority is not None:
+        need = max(TARGETS["unseen_top1_min"], majority + TARGETS["over_majority"])
+        out.append(
+            f"- Unseen-speaker song top-1 >= 0.5 and >= majority + 0.2 (= {need:.3f}): {top1:.3f} "
+            f"({verdict(top1 >= need)}" + (f", by {need - top1:.3f}" if top1 < need else "") + ")."
+        )
+    return out
+
+
+def render(records: list[dict[str, Any]], *, planned: int) -> str:
+    done = [r for r in records if not r.get("smoke")]
+    lines = [
+        "# Language: unseen speakers, vocals against zxx, sung languages",
+        "",
+        "Written by `songid language-study` (resumable; one record per run in `reports/runs/language/`).",
+        f"Runs: {len(done)} of {planned} planned. Machine: {machine()}.",
+        "",
+        "Protocol (`training/language_study.py`): one mel cache of voices, tuxpaint, fillets and gcompris",
+        "(speech), gamemusic (instrumental, `zxx`) and dplace (real singing). Label set: `zxx` and every",
+        "language with at least 5 one-minute speech songs. Fold k holds out the k-th named voice of every",
+        "label-set language with two or more; instrumental tracks split 80/10/10; D-PLACE excerpts in",
+        "label-set languages split by society (half of the societies test); other D-PLACE excerpts and the",
+        "muldjord mixes never train. Every training speech song is also trained once mixed over an excerpt",
+        "of a training track, 5 dB under to 10 dB over it. Answers are the song-level argmax of the",
+        "language head (no open-set rule). Figures are means over runs; songs are summed.",
+        "",
+    ]
+    if not done:
+        return "\n".join([*lines, "No run finished yet.", ""])
+    lines += [
+        "## Figures",
+        "",
+        *_table(done),
+        "",
+        "## Targets (paper's CNN)",
+        "",
+        *_verdicts(done),
+        "",
+        "## Runs",
+        "",
+    ]
+    for r in done:
+        train = r.get("train", {})
+        lines.append(
+            f"- `{r['key']}`: held out {', '.join(r['held_out'])}; {r['songs']['train']} training songs "
+            f"(+{r['songs']['mixed_copies']} mixed copies), {len(r['labels'])} labels; "
+            f"{train.get('epochs', '-')} epochs, {train.get('wall_s', 0) / 60:.0f} min."
+        )
+        speech = r["cnn"]["unseen_speaker"]["per_language"]
+        lines.append(
+            "  Held-out speech recall per language: "
+            + ", ".join(f"{lang} {v['recall']:.2f} ({v['songs']})" for lang, v in speech.items())
+        )
+        answers = r["cnn"]["singing_dplace"]["answers"]
+        lines.append("  D-PLACE test answers: " + ", ".join(f"{k} {v}" for k, v in answers.items()))
+    return "\n".join([*lines, ""])
+
+
+def write(records: list[dict[str, Any]], out: Path, *, planned: int) -> None:
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(render(records, planned=planned), encoding="utf-8")

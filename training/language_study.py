@@ -1,0 +1,219 @@
+"""The language study: which songs each fold trains on and tests, and the resumable loop.
+
+Songs (one mel cache, ``<caches>/language``, from the benchmarks' manifests):
+
+- **speech** (voices, tuxpaint, fillets, gcompris): a language and a ``voice`` (the speaker);
+- **instrumental** (gamemusic, ``zxx``) but the Frets on Fire muldjord mixes, which have vocals;
+- **singing**: the D-PLACE excerpts (ISO 639-1 where the language is known, else a glottocode)
+  and the muldjord mixes.
+
+The label set is ``zxx`` and every language with at least :data:`MIN_LANGUAGE_SONGS` speech
+songs; speech in other languages is left out. Fold ``k`` holds out the ``k``-th attributed voice
+(sorted by name) of every label-set language with two or more of them (the unseen-speaker test,
+(a)); GCompris folders without a named reader (``*-unattributed``) are never held out, since
+they may be the held-out reader under another name. The other voices train (90/10 train/val).
+Instrumental tracks are split 80/10/10 by track, seeded; the test tracks are (b)'s instrumental
+side. D-PLACE excerpts in label-set languages are split by society: half of the societies are
+test (b, c), the other half train and validate (real singing to learn from). D-PLACE excerpts in
+other languages and the muldjord mixes are never trained on: (b) tests them.
+
+This module plans and records; :mod:`training.language_study_run` trains and measures
+(TensorFlow). Speech copies mixed over the fold's training music are added to the training songs
+(:mod:`training.augment`), never to validation or test songs.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any, Final
+
+import numpy as np
+
+from training.augment import AugmentConfig
+from training.catalog import Song, load_catalog
+from training.config import TrainConfig
+from training.prepare import prepare, read_index
+from training.protocols import voices_by_language
+from training.run_folder import write_json_atomic
+from training.split import split_songs, split_train_val
+
+log = logging.getLogger(__name__)
+
+SPEECH: Final = ("voices", "tuxpaint", "fillets", "gcompris")
+INSTRUMENTAL: Final = "gamemusic"
+SINGING: Final = "dplace"
+WITH_VOCALS: Final = "fretsonfire-songs-muldjord"  # gamemusic's soundtrack whose mixes have vocals
+NO_VOCALS: Final = "zxx"
+MIN_LANGUAGE_SONGS: Final = 5  # ~5 minutes of speech: less is no language to learn
+UNATTRIBUTED: Final = "-unattributed"
+# every speech song once more, over an excerpt of a training track, 5 dB under to 10 dB over it
+# (vocals in a mix sit around 0-10 dB above the accompaniment); nothing else
+MIX: Final = AugmentConfig(
+    copies=1, p_music=1.0, p_noise=0.0, p_band=0.0, p_codec=0.0, p_gain=0.0, music_snr_db=(-5.0, 10.0)
+)
+# the budget of the voices Table 1 runs (few segments a song, few epochs), on 2 CPU cores
+CONFIG: Final = TrainConfig(
+    tasks=("artist", "language"),
+    epochs=6,
+    patience=3,
+    segments_per_song=4,
+    val_segments_per_song=4,
+    bn_epoch_calibration_segments=256,
+    bn_calibration_segments=512,
+)
+
+
+@dataclass(frozen=True)
+class StudyPaths:
+    benchmarks: Path = Path("data/benchmarks")
+    caches: Path = Path("data/cache")
+    runs: Path = Path("data/runs/language")
+    records: Path = Path("reports/runs/language")
+
+    @property
+    def cache(self) -> Path:
+        return self.caches / "language"
+
+
+@dataclass(frozen=True)
+class StudySongs:
+    """The cached songs of the study, by kind (module docstring)."""
+
+    speech: list[Song]  # label-set languages only
+    instrumental: list[Song]
+    singing: list[Song]  # D-PLACE excerpts and the muldjord mixes
+    labels: list[str]  # the language label set, zxx included
+
+    def known_singing(self) -> list[Song]:
+        """The D-PLACE excerpts in a label-set language (the muldjord mixes are labelled zxx)."""
+        return [s for s in self.singing if s.labels.get("society") and s.labels["language"] in self.labels]
+
+
+def source_of(song: Song) -> str:
+    """The benchmark a cached song comes from (the folder under the benchmarks root)."""
+    parts = song.path.parts
+    return parts[parts.index("audio") - 1] if "audio" in parts else song.path.parent.name
+
+
+def load_songs(paths: StudyPaths, *, jobs: int) -> StudySongs:
+    """Cache every benchmark's mels (resumable) and sort the songs into speech, music and singing."""
+    manifests = [paths.benchmarks / name / "manifest.csv" for name in (*SPEECH, INSTRUMENTAL, SINGING)]
+    missing = [m for m in manifests if not m.is_file()]
+    if missing:
+        names = " ".join(m.parent.name for m in missing)
+        raise FileNotFoundError(f"{missing[0]}: build the benchmarks first: `songid benchmark {names}`")
+    prepare(load_catalog(*manifests), paths.cache, jobs=jobs)
+    songs = read_index(paths.cache)
+    speech = [s for s in songs if source_of(s) in SPEECH]
+    music = [s for s in songs if source_of(s) == INSTRUMENTAL]
+    counts = Counter(s.labels["language"] for s in speech)
+    labels = sorted({lang for lang, n in counts.items() if n >= MIN_LANGUAGE_SONGS} | {NO_VOCALS})
+    return StudySongs(
+        speech=[s for s in speech if s.labels["language"] in labels],
+        instrumental=[s for s in music if s.labels.get("soundtrack") != WITH_VOCALS],
+        singing=[s for s in songs if source_of(s) == SINGING]
+        + [s for s in music if s.labels.get("soundtrack") == WITH_VOCALS],
+        labels=labels,
+    )
+
+
+def held_out_voices(speech: list[Song], fold: int) -> tuple[str, ...]:
+    """The ``fold``-th attributed voice of every language with two or more (module docstring)."""
+    by_language = voices_by_language(speech)
+    chosen = []
+    for voices in by_language.values():
+        named = [v for v in voices if not v.endswith(UNATTRIBUTED)]
+        if len(named) >= 2 and fold < len(named):
+            chosen.append(named[fold])
+    return tuple(sorted(chosen))
+
+
+def societies_split(singing: list[Song], *, seed: int) -> dict[str, str]:
+    """``{song_id: "test" | "train" | "val"}`` of sung excerpts: half the societies test, seeded."""
+    societies = sorted({s.labels["society"] for s in singing})
+    rng = np.random.default_rng(seed)
+    test = set(rng.permutation(societies)[: len(societies) // 2].tolist())
+    rest = [s for s in singing if s.labels["society"] not in test]
+    tested = {s.song_id: "test" for s in singing if s.labels["society"] in test}
+    return {**split_train_val(rest, seed=seed, stratify="language"), **tested}
+
+
+def fold_split(songs: StudySongs, fold: int, *, seed: int) -> tuple[dict[str, str], tuple[str, ...]]:
+    """``({song_id: role}, held-out voices)`` of one fold; songs in no role are never trained."""
+    held_out = held_out_voices(songs.speech, fold)
+    if not held_out:
+        raise ValueError(f"fold {fold}: no language has {fold + 1} attributed voices to hold out")
+    test = {s.song_id: "test" for s in songs.speech if s.labels["voice"] in held_out}
+    trained = [s for s in songs.speech if s.song_id not in test]
+    assignment = {
+        **split_train_val(trained, seed=seed, stratify="language"),
+        **test,
+        **split_songs(songs.instrumental, seed=seed, stratify="artist"),
+        **societies_split(songs.known_singing(), seed=seed),
+    }
+    return assignment, held_out
+
+
+@dataclass(frozen=True)
+class StudyRun:
+    fold: int
+    seed: int
+    paths: StudyPaths
+
+    @property
+    def key(self) -> str:
+        return f"fold{self.fold}-seed{self.seed}"
+
+    @property
+    def run_dir(self) -> Path:
+        return self.paths.runs / self.key
+
+    @property
+    def record(self) -> Path:
+        return self.paths.records / f"{self.key}.json"
+
+    def config(self, *, smoke: bool) -> TrainConfig:
+        config = replace(CONFIG, seed=self.seed, notes={"study": "language", "run": self.key})
+        if smoke:
+            config = replace(config, epochs=1, patience=1, segments_per_song=2, val_segments_per_song=2)
+        return config
+
+
+Runner = Callable[..., dict[str, Any]]  # (run, songs, *, smoke) -> the run's record
+
+
+def study(
+    folds: list[int],
+    seeds: list[int],
+    *,
+    paths: StudyPaths = StudyPaths(),
+    jobs: int = 2,
+    smoke: bool = False,
+    on_record: Callable[[], None] = lambda: None,
+    runner: Runner,
+) -> list[StudyRun]:
+    """Run every missing (fold, seed) run with ``runner``; ``on_record`` after each."""
+    songs = load_songs(paths, jobs=jobs)
+    runs = [StudyRun(fold, seed, paths) for seed in seeds for fold in folds]
+    for run in runs:
+        if run.record.is_file():
+            continue
+        log.info("language study: %s", run.key)
+        started = time.monotonic()
+        record = runner(run, songs, smoke=smoke)
+        record.update(key=run.key, fold=run.fold, seed=run.seed, smoke=smoke)
+        record["wall_s"] = round(time.monotonic() - started, 1)
+        run.record.parent.mkdir(parents=True, exist_ok=True)
+        write_json_atomic(run.record, record)
+        on_record()
+    return runs
+
+
+def read_records(records: Path) -> list[dict[str, Any]]:
+    return [json.loads(p.read_text(encoding="utf-8")) for p in sorted(records.glob("*.json"))]

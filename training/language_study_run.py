@@ -1,0 +1,122 @@
+"""One run of the language study: mix, train, export, then the CNN and the baseline measured.
+
+Imports TensorFlow (through training and export); the command imports this lazily.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from tqdm import tqdm
+
+from frontend.artifact import load_artifact
+from frontend.audio import segment
+from training.augment import augmented_split, build_augmented_cache
+from training.baseline import BaselineConfig, LogRegBaseline
+from training.catalog import Song
+from training.compare import run_variant
+from training.dataset import SongMels, label_space
+from training.export import export_run
+from training.language_study import MIX, NO_VOCALS, StudyRun, StudySongs, fold_split
+from training.openset import Network
+from training.prepare import mel_path
+from training.split import write_split
+
+BASELINE_SEGMENTS = 8  # evenly spaced segments a training song: the features are cheap, the fit is not
+SongProbs = Callable[[np.ndarray], np.ndarray]  # a song's log-mel -> its language probabilities
+
+
+def language_figures(probs: np.ndarray, truth: list[str], labels: list[str]) -> dict[str, Any]:
+    """Song top-1, macro recall (over the true languages present), zxx rate and the reference rates.
+
+    Args:
+        probs: ``(n_songs, n_labels)`` song-level language probabilities.
+        truth: each song's language (may be outside ``labels``: then only the zxx rate means much).
+        labels: the output units' names.
+    """
+    answers = [labels[i] for i in np.argmax(probs, axis=1)] if len(truth) else []
+    right = [a == t for a, t in zip(answers, truth, strict=True)]
+    per_language = {
+        lang: float(np.mean([r for r, t in zip(right, truth, strict=True) if t == lang]))
+        for lang in sorted(set(truth))
+    }
+    counts = {lang: truth.count(lang) for lang in sorted(set(truth))}
+    known = [t for t in truth if t in labels and t != NO_VOCALS]
+    n_classes = len([label for label in labels if label != NO_VOCALS])
+    return {
+        "songs": len(truth),
+        "top1": float(np.mean(right)) if truth else None,
+        "macro_recall": float(np.mean(list(per_language.values()))) if truth else None,
+        "zxx_rate": float(np.mean([a == NO_VOCALS for a in answers])) if truth else None,
+        "majority_rate": max(counts.values()) / len(truth) if truth else None,
+        "chance": 1.0 / n_classes if known else None,
+        "per_language": {lang: {"songs": counts[lang], "recall": per_language[lang]} for lang in counts},
+        "answers": dict(sorted(Counter(answers).items())),
+    }
+
+
+def _measure(song_probs: SongProbs, cache: Path, songs: list[Song], labels: list[str]) -> dict[str, Any]:
+    probs = np.array([song_probs(np.load(mel_path(cache, s.song_id))) for s in tqdm(songs, leave=False)])
+    truth = [s.labels["language"] for s in songs]
+    return language_figures(probs.reshape(len(songs), len(labels)), truth, labels)
+
+
+def measured_sets(
+    songs: StudySongs, assignment: dict[str, str], held_out: tuple[str, ...]
+) -> dict[str, list[Song]]:
+    """The songs each figure of the report is measured on (see :mod:`training.language_study`)."""
+    tested = [s for s in songs.singing if assignment.get(s.song_id, "test") == "test"]
+    return {
+        "unseen_speaker": [s for s in songs.speech if s.labels["voice"] in held_out],
+        "instrumental": [s for s in songs.instrumental if assignment.get(s.song_id) == "test"],
+        "singing_dplace": [s for s in tested if s.labels.get("society")],
+        "singing_muldjord": [s for s in tested if not s.labels.get("society")],
+        "singing_known_language": [s for s in songs.known_singing() if assignment.get(s.song_id) == "test"],
+    }
+
+
+def measure_run(run: StudyRun, songs: StudySongs, *, smoke: bool = False) -> dict[str, Any]:
+    """Train (or resume) the fold's CNN and fit the baseline; both measured on every test set."""
+    assignment, held_out = fold_split(songs, run.fold, seed=run.seed)
+    role = assignment.get
+    music = [s.path for s in songs.instrumental if role(s.song_id) == "train"]
+    speech = [s for s in songs.speech if role(s.song_id) == "train"]
+    mixed_cache = run.paths.caches / f"language-mix-{MIX.chain_key()}-seed{run.seed}"  # same music a seed
+    copies = build_augmented_cache(run.paths.cache, mixed_cache, speech, config=MIX, music=music)
+    split_file = run.run_dir.parent / f"{run.key}.split.json"
+    write_split(split_file, augmented_split(assignment, copies), seed=run.seed, held_out=list(held_out))
+    config = run.config(smoke=smoke)
+    closed = run_variant(mixed_cache, split_file, run.run_dir, config)
+    artifact = load_artifact(export_run(run.run_dir, run.run_dir / "export", name="language-study"))
+    network = Network(artifact)
+    labels = [label.id for label in artifact.labels["language"]]
+
+    everyone = songs.speech + songs.instrumental + songs.known_singing()
+    trained = [s for s in everyone if role(s.song_id) == "train"]
+    space = label_space(trained, config.tasks)
+    fitted = BaselineConfig(tasks=config.tasks, segments_per_song=BASELINE_SEGMENTS)
+    train_mels = SongMels.load(run.paths.cache, trained, space)
+    baseline = LogRegBaseline.fit(train_mels, space, fitted, seed=run.seed)
+
+    def cnn(mel: np.ndarray) -> np.ndarray:
+        return network.song(mel).probs["language"]
+
+    def trivial(mel: np.ndarray) -> np.ndarray:
+        return baseline.predict(segment(mel)[..., np.newaxis])["language"].mean(axis=0)
+
+    sets = measured_sets(songs, assignment, held_out)
+    base = space["language"]
+    counts = {name: len(chosen) for name, chosen in sets.items()}
+    return {
+        "held_out": list(held_out),
+        "labels": labels,
+        "baseline_labels": base,
+        "songs": counts | {"train": len(trained), "mixed_copies": sum(len(c) for c in copies.values())},
+        "cnn": {name: _measure(cnn, run.paths.cache, chosen, labels) for name, chosen in sets.items()},
+        "baseline": {name: _measure(trivial, run.paths.cache, chosen, base) for name, chosen in sets.items()},
+        "train": closed.get("train", {}),
+    }
