@@ -24,7 +24,6 @@ This module plans and records; :mod:`training.language_study_run` trains and mea
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from collections import Counter
@@ -213,7 +212,3 @@ def study(
         write_json_atomic(run.record, record)
         on_record()
     return runs
-
-
-def read_records(records: Path) -> list[dict[str, Any]]:
-    return [json.loads(p.read_text(encoding="utf-8")) for p in sorted(records.glob("*.json"))]
