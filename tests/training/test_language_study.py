@@ -2,15 +2,26 @@
 
 from __future__ import annotations
 
+import csv
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from tests.conftest import tone, write_audio
 from training.catalog import Song
 from training.language_report import render
-from training.language_study import StudySongs, fold_split, held_out_voices, societies_split, source_of
+from training.language_study import (
+    StudyPaths,
+    StudySongs,
+    fold_split,
+    held_out_voices,
+    societies_split,
+    source_of,
+    study,
+)
 from training.language_study_run import language_figures, measured_sets
+from training.openset_study import read_records
 
 
 def _song(i: int, source: str, **labels: str) -> Song:
@@ -110,3 +121,49 @@ def test_the_report_gives_each_target_a_verdict() -> None:
     assert "Runs: 1 of 2 planned" in text
     assert "D-PLACE 40.0 % (**missed**, by 30.0 points)" in text
     assert "97.0 % (met)" in text and "0.600 (met)" in text
+
+
+def _benchmarks(root: Path) -> None:
+    """Six tiny manifests: two voices each of en and fr, music, one mix with vocals, sung excerpts."""
+    rows: dict[str, list[dict[str, str]]] = {
+        "voices": [
+            {"artist": v, "language": v[:2], "voice": v}
+            for v in ("en-a", "en-b", "fr-a", "fr-b")
+            for _ in range(3)
+        ],
+        "tuxpaint": [{"language": "en", "voice": "tuxpaint-en"}],
+        "fillets": [{"language": "fr", "voice": "fillets-fr"}],
+        "gcompris": [{"language": "fr", "voice": "gcompris-fr-words-unattributed"}],
+        "gamemusic": [{"artist": f"c{i % 2}", "language": "zxx", "soundtrack": "g"} for i in range(10)]
+        + [{"artist": "Muldjord", "language": "zxx", "soundtrack": "fretsonfire-songs-muldjord"}],
+        "dplace": [{"language": "en", "society": f"soc{i % 4}"} for i in range(6)]
+        + [{"language": "wole1240", "society": "w"} for _ in range(2)],
+    }
+    columns = ["path", "artist", "language", "voice", "soundtrack", "society"]
+    for k, (name, songs) in enumerate(rows.items()):
+        folder = root / name
+        (folder / "audio").mkdir(parents=True)
+        with (folder / "manifest.csv").open("w", newline="") as f:
+            writer = csv.DictWriter(f, columns)
+            writer.writeheader()
+            for i, song in enumerate(songs):
+                path = f"audio/{name}{i}.flac"
+                write_audio(folder / path, tone(4.0, freq=150.0 + 40 * k + 7 * i, seed=i), 16_000)
+                writer.writerow({"path": path, "artist": "", **song})
+
+
+@pytest.mark.slow
+def test_one_smoke_run_trains_both_models_and_measures_every_test_set(tmp_path: Path) -> None:
+    from training.language_study_run import measure_run
+
+    _benchmarks(tmp_path / "benchmarks")
+    paths = StudyPaths(tmp_path / "benchmarks", tmp_path / "cache", tmp_path / "runs", tmp_path / "records")
+    study([0], [0], paths=paths, jobs=1, smoke=True, runner=measure_run)
+    (record,) = read_records(paths.records)
+    assert record["held_out"] == ["en-a", "fillets-fr"] and record["labels"] == ["en", "fr", "zxx"]
+    assert record["songs"]["unseen_speaker"] == 4 and record["songs"]["singing_muldjord"] == 1
+    assert record["songs"]["mixed_copies"] > 0  # the training speech, mixed over training music
+    for model in ("cnn", "baseline"):
+        for figures in record[model].values():
+            assert figures["songs"] == 0 or 0.0 <= figures["zxx_rate"] <= 1.0
+    assert "Runs: 0 of 1 planned" in render([record], planned=1)  # a smoke run is no result
