@@ -3,6 +3,9 @@
 Each copy runs the song's 16 kHz waveform through a random chain (each step with its own
 probability, at least one step per copy), in the order a recording chain would:
 
+0. ``sing``: towards singing, the voice read faster or slower (pitch, tempo and formants move
+   together, as a sped-up tape) with a 5-7 Hz pitch wobble like a singer's vibrato (the copy's
+   length changes with the speed; off unless ``p_sing`` > 0);
 1. ``music``: an excerpt of another recording (e.g. the gamemusic tracks) mixed under the
    speech at a speech-to-music ratio drawn in ``music_snr_db``;
 2. ``noise``: white Gaussian noise at an SNR drawn in ``noise_snr_db``;
@@ -43,6 +46,8 @@ from training.prepare import INDEX_FILE, MELS_DIR, mel_path
 CODEC_RATE = 8_000  # Hz: telephone codecs
 CODECS = {"gsm": "GSM610", "ulaw": "ULAW"}  # name -> libsndfile WAV subtype
 EFFECTS_FILE = "augmentations.csv"
+SING_FIELDS = ("p_sing", "sing_speed", "vibrato_cents")
+VIBRATO_HZ = (5.0, 7.0)  # a singer's vibrato rate
 
 
 @dataclass(frozen=True)
@@ -61,20 +66,25 @@ class AugmentConfig:
     band_high_hz: tuple[float, float] = (2_800.0, 4_000.0)
     gain_db: tuple[float, float] = (-18.0, 6.0)
     seed: int = 0
+    p_sing: float = 0.0
+    sing_speed: tuple[float, float] = (0.85, 1.2)  # > 1: higher and faster
+    vibrato_cents: tuple[float, float] = (0.0, 80.0)  # depth of the pitch wobble, cents either way
 
     def chain_key(self) -> str:
         """8 hex digits naming everything but ``copies``: copy ``k`` of a song depends only on this,
         so caches made with the same key (and any number of copies) can be shared."""
         fields = {k: v for k, v in asdict(self).items() if k != "copies"}
+        if self.p_sing == 0:  # chains without the step keep the keys they had before it existed
+            fields = {k: v for k, v in fields.items() if k not in SING_FIELDS}
         return hashlib.sha1(json.dumps(fields, sort_keys=True).encode()).hexdigest()[:8]
 
     def __post_init__(self) -> None:
         if self.copies < 1:
             raise ValueError(f"copies must be >= 1, got {self.copies}")
-        for name in ("p_music", "p_noise", "p_band", "p_codec", "p_gain"):
+        for name in ("p_sing", "p_music", "p_noise", "p_band", "p_codec", "p_gain"):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise ValueError(f"{name} must be a probability, got {getattr(self, name)}")
-        for name in ("music_snr_db", "noise_snr_db", "band_low_hz", "band_high_hz", "gain_db"):
+        for name in ("music_snr_db", "noise_snr_db", "band_low_hz", "band_high_hz", "gain_db", "sing_speed"):
             lo, hi = getattr(self, name)
             if lo > hi:
                 raise ValueError(f"{name} must be (low, high) with low <= high, got {(lo, hi)}")
@@ -118,6 +128,23 @@ def add_noise(x: np.ndarray, *, snr_db: float, rng: np.random.Generator) -> np.n
     return (x + noise).astype(np.float32)
 
 
+def sing_like(x: np.ndarray, *, speed: float, vibrato_cents: float, vibrato_hz: float = 6.0) -> np.ndarray:
+    """``x`` (``(n,)`` at ``SAMPLE_RATE``) played ``speed`` times faster, with a pitch vibrato.
+
+    Returns:
+        ``(round(n / speed),)`` float32 or a little shorter: resampled by soxr (band-limited),
+        then read at a rate that wobbles ``vibrato_cents`` either way, ``vibrato_hz`` times a second.
+    """
+    if not speed > 0 or vibrato_cents < 0:
+        raise ValueError(f"need speed > 0 and vibrato_cents >= 0, got {speed}, {vibrato_cents}")
+    y = soxr.resample(x, SAMPLE_RATE, SAMPLE_RATE / speed)
+    t = np.arange(len(y)) / SAMPLE_RATE
+    rate = 2 ** (vibrato_cents / 1200 * np.sin(2 * np.pi * vibrato_hz * t))
+    position = np.concatenate([[0.0], np.cumsum(rate[:-1])])
+    position = position[position <= len(y) - 1]
+    return np.interp(position, np.arange(len(y)), y).astype(np.float32)
+
+
 def mix_music(x: np.ndarray, music: np.ndarray, *, snr_db: float) -> np.ndarray:
     """``x`` with ``music`` (same length) mixed under it, ``snr_db`` decibels quieter by RMS."""
     if music.shape != x.shape:
@@ -146,14 +173,21 @@ def augment_waveform(
     """One random chain over ``x`` (``(n,)`` float32 at ``SAMPLE_RATE``).
 
     Returns:
-        ``(y, steps)``: the augmented signal, same shape, and a description of each step applied.
+        ``(y, steps)``: the augmented signal (same shape, but for ``sing``, which changes the
+        length with the speed) and a description of each step applied.
     """
-    probs = {"music": config.p_music if music else 0.0, "noise": config.p_noise, "band": config.p_band}
+    # "sing" joins only when on: chains without it draw the same numbers as before it existed
+    probs = {"sing": config.p_sing} if config.p_sing > 0 else {}
+    probs |= {"music": config.p_music if music else 0.0, "noise": config.p_noise, "band": config.p_band}
     probs |= {"codec": config.p_codec, "gain": config.p_gain}
     chosen = {name for name, p in probs.items() if rng.random() < p}
     if not chosen:  # every copy differs from its source
         chosen = {str(rng.choice([n for n, p in probs.items() if p > 0] or ["gain"]))}
     y, steps = x.astype(np.float32), []
+    if "sing" in chosen:
+        speed, cents = float(rng.uniform(*config.sing_speed)), float(rng.uniform(*config.vibrato_cents))
+        y = sing_like(y, speed=speed, vibrato_cents=cents, vibrato_hz=float(rng.uniform(*VIBRATO_HZ)))
+        steps.append(f"sing(x{speed:.2f},{cents:.0f}c)")
     if "music" in chosen:
         track = music[int(rng.integers(len(music)))]
         snr = float(rng.uniform(*config.music_snr_db))

@@ -45,6 +45,9 @@ class TrainConfig:
     # set) train the first head towards the uniform distribution with this weight, their other
     # labels as usual (training/losses.py). 0 = off, the paper's recipe; Hendrycks et al. use 0.5.
     outlier_exposure: float = 0.0
+    # The head outlier exposure trains: empty = the first task (music by other artists); the
+    # language study exposes "language" to singing in languages outside its label set.
+    exposure_task: str = ""
     # At most this many segments of each exposure song per epoch: outliers are a minority of a
     # batch (Hendrycks et al. draw one outlier per known example or fewer), and a cheaper epoch.
     exposure_segments_per_song: int = 4
@@ -64,8 +67,15 @@ class TrainConfig:
                 raise ValueError(f"{name} must be >= 0, got {getattr(self, name)}")
         if self.outlier_exposure < 0:
             raise ValueError(f"outlier_exposure must be >= 0, got {self.outlier_exposure}")
+        if self.exposure_task and self.exposure_task not in self.tasks:
+            raise ValueError(f"exposure_task {self.exposure_task!r} is not one of the tasks {self.tasks}")
         if self.batch_size < 1 or self.epochs < 1:
             raise ValueError(f"batch_size and epochs must be >= 1, got {self.batch_size}, {self.epochs}")
+
+    @property
+    def exposed_task(self) -> str:
+        """The head that outlier exposure trains towards uniform."""
+        return self.exposure_task or self.tasks[0]
 
     def loss_weights(self, n_classes: dict[str, int]) -> dict[str, float]:
         """Per-head loss weight: 1 for the first task, alpha for the second."""

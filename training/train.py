@@ -76,7 +76,8 @@ def compile_for_training(
     """The paper's optimisation: Adam, one cross-entropy per head, L = L_first + alpha * L_second.
 
     Each head's cross-entropy skips the segments not labelled for it, and with
-    ``config.outlier_exposure`` the first head also learns uncertainty on outliers
+    ``config.outlier_exposure`` one head (the first unless ``config.exposure_task``) also learns
+    uncertainty on outliers
     (:class:`training.losses.PartialLabelLoss`).
 
     ``jit_compile`` stays off by default: XLA measured several times slower for this network on CPU.
@@ -84,7 +85,7 @@ def compile_for_training(
     model.compile(
         optimizer=keras.optimizers.Adam(learning_rate=config.learning_rate),
         loss={
-            t: PartialLabelLoss(exposure=config.outlier_exposure if t == config.tasks[0] else 0.0)
+            t: PartialLabelLoss(exposure=config.outlier_exposure if t == config.exposed_task else 0.0)
             for t in config.tasks
         },
         loss_weights=config.loss_weights(n_classes),
@@ -191,7 +192,7 @@ def _train(
             cache_dir,
             splits["exposure"],
             space,
-            outliers_for=config.tasks[0],
+            outliers_for=config.exposed_task,
             cap=config.exposure_segments_per_song,
         )
     val_mels = SongMels.load(cache_dir, splits["val"], space)

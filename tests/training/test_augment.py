@@ -22,6 +22,7 @@ from training.augment import (
     codec_round_trip,
     mix_music,
     music_excerpt,
+    sing_like,
 )
 from training.catalog import load_catalog
 from training.prepare import mel_path, prepare, read_index
@@ -118,3 +119,27 @@ def test_copies_keep_labels_and_group_and_join_train_only(tmp_path: Path) -> Non
     before = mel_path(out, copies[train[0].song_id][0]).stat().st_mtime_ns
     build_augmented_cache(base, out, train, config=AugmentConfig(copies=2), jobs=1)  # resumable
     assert mel_path(out, copies[train[0].song_id][0]).stat().st_mtime_ns == before
+
+
+def test_sing_like_moves_the_pitch_by_the_speed_and_wobbles_it() -> None:
+    t = np.arange(SAMPLE_RATE * 2) / SAMPLE_RATE
+    x = np.sin(2 * np.pi * 200 * t).astype(np.float32)
+    y = sing_like(x, speed=1.25, vibrato_cents=0.0)
+    assert abs(len(y) - len(x) / 1.25) <= 2
+    spectrum = np.abs(np.fft.rfft(y))
+    assert abs(np.argmax(spectrum) * SAMPLE_RATE / len(y) - 250.0) < 2.0  # 200 Hz read 1.25 x faster
+    wobbly = sing_like(x, speed=1.0, vibrato_cents=100.0)
+    crossings = np.flatnonzero(np.diff(np.signbit(wobbly)))
+    periods = np.diff(crossings[::2]) / SAMPLE_RATE
+    assert 1 / periods.max() < 195 and 1 / periods.min() > 205  # a semitone either way: 189-212 Hz
+    with pytest.raises(ValueError, match="speed > 0"):
+        sing_like(x, speed=0.0, vibrato_cents=0.0)
+
+
+def test_the_sing_step_leaves_the_keys_of_chains_without_it_alone() -> None:
+    assert AugmentConfig().chain_key() == "90d25180"  # as before the step existed: old caches still match
+    assert AugmentConfig(p_sing=0.5).chain_key() != AugmentConfig().chain_key()
+    rng = np.random.default_rng(0)
+    singing = AugmentConfig(p_sing=1.0, p_noise=0.0, p_band=0.0, p_codec=0.0, p_gain=0.0)
+    y, steps = augment_waveform(np.full(SAMPLE_RATE, 0.1, dtype=np.float32), config=singing, rng=rng)
+    assert steps[0].startswith("sing(x") and len(y) != SAMPLE_RATE

@@ -42,3 +42,10 @@ def test_negative_calibration_sizes_are_refused_by_name(name: str) -> None:
 def test_a_negative_outlier_exposure_is_refused_by_name() -> None:
     with pytest.raises(ValueError, match=r"outlier_exposure must be >= 0, got -0\.5"):
         TrainConfig(outlier_exposure=-0.5)
+
+
+def test_outlier_exposure_trains_the_first_head_unless_another_task_is_named() -> None:
+    assert TrainConfig(tasks=("artist", "language")).exposed_task == "artist"
+    assert TrainConfig(tasks=("artist", "language"), exposure_task="language").exposed_task == "language"
+    with pytest.raises(ValueError, match=r"exposure_task 'genre' is not one of the tasks"):
+        TrainConfig(tasks=("artist", "language"), exposure_task="genre")
