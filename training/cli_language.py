@@ -12,11 +12,11 @@ FOLDS = 2  # the first two attributed voices of every language with two or more
 
 def cmd_language_study(args: argparse.Namespace) -> int:
     from training.language_report import write
-    from training.language_study import StudyPaths, study
+    from training.language_study import RECIPES, StudyPaths, study
     from training.openset_study import read_records  # one record per run, as the open-set study
 
     paths = StudyPaths(args.benchmarks, args.caches, args.runs, args.records)
-    planned = len(args.folds) * len(args.seeds)
+    planned = len(args.folds) * len(args.seeds) * len(args.recipes)
 
     def report() -> None:
         write(read_records(paths.records), args.out, planned=planned)
@@ -26,6 +26,7 @@ def cmd_language_study(args: argparse.Namespace) -> int:
     study(
         args.folds,
         args.seeds,
+        recipes=tuple(RECIPES[name] for name in args.recipes),
         paths=paths,
         jobs=args.jobs,
         smoke=args.smoke,
@@ -46,6 +47,7 @@ def add_language_commands(sub: Any) -> None:
     )
     p.add_argument("--folds", nargs="+", type=int, default=list(range(FOLDS)))
     p.add_argument("--seeds", nargs="+", type=int, default=[0])
+    p.add_argument("--recipes", nargs="+", default=["mixed", "sung"], choices=("mixed", "sung"))
     p.add_argument("--benchmarks", type=Path, default=Path("data/benchmarks"))
     p.add_argument("--caches", type=Path, default=Path("data/cache"))
     p.add_argument("--runs", type=Path, default=Path("data/runs/language"))

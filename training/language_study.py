@@ -40,7 +40,7 @@ from training.config import TrainConfig
 from training.prepare import prepare, read_index
 from training.protocols import voices_by_language
 from training.run_folder import write_json_atomic
-from training.split import split_songs, split_train_val
+from training.split import EXPOSURE, split_songs, split_train_val
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +56,22 @@ UNATTRIBUTED: Final = "-unattributed"
 MIX: Final = AugmentConfig(
     copies=1, p_music=1.0, p_noise=0.0, p_band=0.0, p_codec=0.0, p_gain=0.0, music_snr_db=(-5.0, 10.0)
 )
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """What a run trains on beyond the labelled songs."""
+
+    name: str
+    mix: AugmentConfig  # the copies of every training speech song
+    exposure: float  # weight of singing in other languages as language outliers; 0: not trained
+
+
+MIXED: Final = Recipe("mixed", MIX, 0.0)
+# half of the copies also sung-like (speed and vibrato), and singing in languages outside the
+# label set trains the language head towards uniform: not zxx, and no known language
+SUNG: Final = Recipe("sung", replace(MIX, p_sing=0.5), 0.5)
+RECIPES: Final = {r.name: r for r in (MIXED, SUNG)}
 # the budget of the voices Table 1 runs (few segments a song, few epochs), on 2 CPU cores
 CONFIG: Final = TrainConfig(
     tasks=("artist", "language"),
@@ -89,9 +105,13 @@ class StudySongs:
     singing: list[Song]  # D-PLACE excerpts and the muldjord mixes
     labels: list[str]  # the language label set, zxx included
 
+    def excerpts(self) -> list[Song]:
+        """The D-PLACE excerpts (the muldjord mixes have no society)."""
+        return [s for s in self.singing if s.labels.get("society")]
+
     def known_singing(self) -> list[Song]:
         """The D-PLACE excerpts in a label-set language (the muldjord mixes are labelled zxx)."""
-        return [s for s in self.singing if s.labels.get("society") and s.labels["language"] in self.labels]
+        return [s for s in self.excerpts() if s.labels["language"] in self.labels]
 
 
 def source_of(song: Song) -> str:
@@ -133,41 +153,59 @@ def held_out_voices(speech: list[Song], fold: int) -> tuple[str, ...]:
     return tuple(sorted(chosen))
 
 
-def societies_split(singing: list[Song], *, seed: int) -> dict[str, str]:
-    """``{song_id: "test" | "train" | "val"}`` of sung excerpts: half the societies test, seeded."""
-    societies = sorted({s.labels["society"] for s in singing})
-    rng = np.random.default_rng(seed)
-    test = set(rng.permutation(societies)[: len(societies) // 2].tolist())
-    rest = [s for s in singing if s.labels["society"] not in test]
-    tested = {s.song_id: "test" for s in singing if s.labels["society"] in test}
-    return {**split_train_val(rest, seed=seed, stratify="language"), **tested}
+def test_societies(excerpts: list[Song], *, seed: int) -> set[str]:
+    """Half of the excerpts' societies, drawn with ``seed``: their singing is tested, never trained."""
+    societies = sorted({s.labels["society"] for s in excerpts})
+    return set(np.random.default_rng(seed).permutation(societies)[: len(societies) // 2].tolist())
 
 
-def fold_split(songs: StudySongs, fold: int, *, seed: int) -> tuple[dict[str, str], tuple[str, ...]]:
+def societies_split(excerpts: list[Song], labels: list[str], *, seed: int) -> dict[str, str]:
+    """``{song_id: role}`` of D-PLACE excerpts in label-set languages: ``test`` in the
+    :func:`test_societies`, else ``train``/``val``; the other languages' excerpts of the other
+    societies are ``exposure`` (those of test societies get no role: no label space holds them)."""
+    test = test_societies(excerpts, seed=seed)
+    known = [s for s in excerpts if s.labels["language"] in labels]
+    tested = {s.song_id: "test" for s in known if s.labels["society"] in test}
+    exposed = {
+        s.song_id: EXPOSURE
+        for s in excerpts
+        if s.labels["language"] not in labels and s.labels["society"] not in test
+    }
+    rest = [s for s in known if s.song_id not in tested]
+    return {**split_train_val(rest, seed=seed, stratify="language"), **exposed, **tested}
+
+
+def fold_split(
+    songs: StudySongs, fold: int, *, seed: int, recipe: Recipe
+) -> tuple[dict[str, str], tuple[str, ...]]:
     """``({song_id: role}, held-out voices)`` of one fold; songs in no role are never trained."""
     held_out = held_out_voices(songs.speech, fold)
     if not held_out:
         raise ValueError(f"fold {fold}: no language has {fold + 1} attributed voices to hold out")
     test = {s.song_id: "test" for s in songs.speech if s.labels["voice"] in held_out}
     trained = [s for s in songs.speech if s.song_id not in test]
+    sung = societies_split(songs.excerpts(), songs.labels, seed=seed)
+    if not recipe.exposure:
+        sung = {song_id: role for song_id, role in sung.items() if role != EXPOSURE}
     assignment = {
         **split_train_val(trained, seed=seed, stratify="language"),
         **test,
         **split_songs(songs.instrumental, seed=seed, stratify="artist"),
-        **societies_split(songs.known_singing(), seed=seed),
+        **sung,
     }
     return assignment, held_out
 
 
 @dataclass(frozen=True)
 class StudyRun:
+    recipe: Recipe
     fold: int
     seed: int
     paths: StudyPaths
 
     @property
     def key(self) -> str:
-        return f"fold{self.fold}-seed{self.seed}"
+        return f"{self.recipe.name}/fold{self.fold}-seed{self.seed}"
 
     @property
     def run_dir(self) -> Path:
@@ -178,7 +216,14 @@ class StudyRun:
         return self.paths.records / f"{self.key}.json"
 
     def config(self, *, smoke: bool) -> TrainConfig:
-        config = replace(CONFIG, seed=self.seed, notes={"study": "language", "run": self.key})
+        notes = {"study": "language", "run": self.key}
+        config = replace(
+            CONFIG,
+            seed=self.seed,
+            outlier_exposure=self.recipe.exposure,
+            exposure_task="language",
+            notes=notes,
+        )
         if smoke:
             config = replace(config, epochs=1, patience=1, segments_per_song=2, val_segments_per_song=2)
         return config
@@ -191,6 +236,7 @@ def study(
     folds: list[int],
     seeds: list[int],
     *,
+    recipes: tuple[Recipe, ...] = (MIXED, SUNG),
     paths: StudyPaths = StudyPaths(),
     jobs: int = 2,
     smoke: bool = False,
@@ -199,14 +245,14 @@ def study(
 ) -> list[StudyRun]:
     """Run every missing (fold, seed) run with ``runner``; ``on_record`` after each."""
     songs = load_songs(paths, jobs=jobs)
-    runs = [StudyRun(fold, seed, paths) for seed in seeds for fold in folds]
+    runs = [StudyRun(recipe, fold, seed, paths) for seed in seeds for fold in folds for recipe in recipes]
     for run in runs:
         if run.record.is_file():
             continue
         log.info("language study: %s", run.key)
         started = time.monotonic()
         record = runner(run, songs, smoke=smoke)
-        record.update(key=run.key, fold=run.fold, seed=run.seed, smoke=smoke)
+        record.update(key=run.key, recipe=run.recipe.name, fold=run.fold, seed=run.seed, smoke=smoke)
         record["wall_s"] = round(time.monotonic() - started, 1)
         run.record.parent.mkdir(parents=True, exist_ok=True)
         write_json_atomic(run.record, record)

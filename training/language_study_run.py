@@ -21,10 +21,10 @@ from training.catalog import Song
 from training.compare import run_variant
 from training.dataset import SongMels, label_space
 from training.export import export_run
-from training.language_study import MIX, NO_VOCALS, StudyRun, StudySongs, fold_split
+from training.language_study import NO_VOCALS, StudyRun, StudySongs, fold_split, test_societies
 from training.openset import Network
 from training.prepare import mel_path
-from training.split import write_split
+from training.split import EXPOSURE, write_split
 
 BASELINE_SEGMENTS = 8  # evenly spaced segments a training song: the features are cheap, the fit is not
 SongProbs = Callable[[np.ndarray], np.ndarray]  # a song's log-mel -> its language probabilities
@@ -66,28 +66,30 @@ def _measure(song_probs: SongProbs, cache: Path, songs: list[Song], labels: list
 
 
 def measured_sets(
-    songs: StudySongs, assignment: dict[str, str], held_out: tuple[str, ...]
+    songs: StudySongs, assignment: dict[str, str], held_out: tuple[str, ...], *, seed: int
 ) -> dict[str, list[Song]]:
     """The songs each figure of the report is measured on (see :mod:`training.language_study`)."""
-    tested = [s for s in songs.singing if assignment.get(s.song_id, "test") == "test"]
+    tested = test_societies(songs.excerpts(), seed=seed)
+    excerpts = [s for s in songs.excerpts() if s.labels["society"] in tested]
     return {
         "unseen_speaker": [s for s in songs.speech if s.labels["voice"] in held_out],
         "instrumental": [s for s in songs.instrumental if assignment.get(s.song_id) == "test"],
-        "singing_dplace": [s for s in tested if s.labels.get("society")],
-        "singing_muldjord": [s for s in tested if not s.labels.get("society")],
-        "singing_known_language": [s for s in songs.known_singing() if assignment.get(s.song_id) == "test"],
+        "singing_dplace": excerpts,
+        "singing_muldjord": [s for s in songs.singing if not s.labels.get("society")],
+        "singing_known_language": [s for s in excerpts if s.labels["language"] in songs.labels],
     }
 
 
 def measure_run(run: StudyRun, songs: StudySongs, *, smoke: bool = False) -> dict[str, Any]:
     """Train (or resume) the fold's CNN and fit the baseline; both measured on every test set."""
-    assignment, held_out = fold_split(songs, run.fold, seed=run.seed)
+    assignment, held_out = fold_split(songs, run.fold, seed=run.seed, recipe=run.recipe)
     role = assignment.get
     music = [s.path for s in songs.instrumental if role(s.song_id) == "train"]
     speech = [s for s in songs.speech if role(s.song_id) == "train"]
-    mixed_cache = run.paths.caches / f"language-mix-{MIX.chain_key()}-seed{run.seed}"  # same music a seed
-    copies = build_augmented_cache(run.paths.cache, mixed_cache, speech, config=MIX, music=music)
-    split_file = run.run_dir.parent / f"{run.key}.split.json"
+    mix = run.recipe.mix
+    mixed_cache = run.paths.caches / f"language-mix-{mix.chain_key()}-seed{run.seed}"  # same music a seed
+    copies = build_augmented_cache(run.paths.cache, mixed_cache, speech, config=mix, music=music)
+    split_file = run.run_dir.parent / f"{run.run_dir.name}.split.json"
     write_split(split_file, augmented_split(assignment, copies), seed=run.seed, held_out=list(held_out))
     config = run.config(smoke=smoke)
     closed = run_variant(mixed_cache, split_file, run.run_dir, config)
@@ -108,14 +110,19 @@ def measure_run(run: StudyRun, songs: StudySongs, *, smoke: bool = False) -> dic
     def trivial(mel: np.ndarray) -> np.ndarray:
         return baseline.predict(segment(mel)[..., np.newaxis])["language"].mean(axis=0)
 
-    sets = measured_sets(songs, assignment, held_out)
+    sets = measured_sets(songs, assignment, held_out, seed=run.seed)
     base = space["language"]
     counts = {name: len(chosen) for name, chosen in sets.items()}
     return {
         "held_out": list(held_out),
         "labels": labels,
         "baseline_labels": base,
-        "songs": counts | {"train": len(trained), "mixed_copies": sum(len(c) for c in copies.values())},
+        "songs": counts
+        | {
+            "train": len(trained),
+            "mixed_copies": sum(len(c) for c in copies.values()),
+            "exposure": sum(r == EXPOSURE for r in assignment.values()),
+        },
         "cnn": {name: _measure(cnn, run.paths.cache, chosen, labels) for name, chosen in sets.items()},
         "baseline": {name: _measure(trivial, run.paths.cache, chosen, base) for name, chosen in sets.items()},
         "train": closed.get("train", {}),

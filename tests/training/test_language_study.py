@@ -12,6 +12,8 @@ from tests.conftest import tone, write_audio
 from training.catalog import Song
 from training.language_report import render
 from training.language_study import (
+    MIXED,
+    SUNG,
     StudyPaths,
     StudySongs,
     fold_split,
@@ -60,12 +62,12 @@ def test_each_fold_holds_out_one_named_voice_of_every_language_with_two() -> Non
     assert held_out_voices(songs.speech, 1) == ("gcompris-es-c", "gcompris-fr-b")
     assert held_out_voices(songs.speech, 2) == ("gcompris-es-d",)  # never the unattributed folder
     with pytest.raises(ValueError, match="fold 3"):
-        fold_split(songs, 3, seed=0)
+        fold_split(songs, 3, seed=0, recipe=MIXED)
 
 
 def test_a_fold_trains_no_held_out_speaker_no_test_society_and_no_unknown_singing() -> None:
     songs = _songs()
-    assignment, held_out = fold_split(songs, 0, seed=0)
+    assignment, held_out = fold_split(songs, 0, seed=0, recipe=MIXED)
     for s in songs.speech:
         assert (assignment[s.song_id] == "test") == (s.labels["voice"] in held_out)
     trained_societies = {
@@ -74,10 +76,19 @@ def test_a_fold_trains_no_held_out_speaker_no_test_society_and_no_unknown_singin
     tested_societies = {s.labels["society"] for s in songs.known_singing() if assignment[s.song_id] == "test"}
     assert len(tested_societies) == 3 and not trained_societies & tested_societies
     assert all(s.song_id not in assignment for s in songs.singing if s not in songs.known_singing())
-    sets = measured_sets(songs, assignment, held_out)
-    assert [len(sets[k]) for k in ("unseen_speaker", "singing_dplace", "singing_muldjord")] == [12, 9, 1]
+    sets = measured_sets(songs, assignment, held_out, seed=0)
+    assert [len(sets[k]) for k in ("unseen_speaker", "singing_dplace", "singing_muldjord")] == [12, 6, 1]
     assert {s.labels["language"] for s in sets["singing_known_language"]} == {"es"}
-    assert societies_split(songs.known_singing(), seed=0) == societies_split(songs.known_singing(), seed=0)
+    outside = [s for s in songs.excerpts() if s.labels["language"] not in songs.labels]
+    exposed, _ = fold_split(songs, 0, seed=0, recipe=SUNG)  # the other singing of training societies
+    assert all(exposed.get(s.song_id) in (None, "exposure") for s in outside)  # never in a label space
+    assert {s.labels["language"] for s in songs.excerpts() if exposed.get(s.song_id) == "exposure"} <= {
+        "wole1240"
+    }
+    assert {k: v for k, v in exposed.items() if v != "exposure"} == assignment
+    assert societies_split(songs.excerpts(), songs.labels, seed=0) == societies_split(
+        songs.excerpts(), songs.labels, seed=0
+    )
 
 
 def test_language_figures_against_majority_and_chance() -> None:
@@ -137,7 +148,7 @@ def _benchmarks(root: Path) -> None:
         "gamemusic": [{"artist": f"c{i % 2}", "language": "zxx", "soundtrack": "g"} for i in range(10)]
         + [{"artist": "Muldjord", "language": "zxx", "soundtrack": "fretsonfire-songs-muldjord"}],
         "dplace": [{"language": "en", "society": f"soc{i % 4}"} for i in range(6)]
-        + [{"language": "wole1240", "society": "w"} for _ in range(2)],
+        + [{"language": "wole1240", "society": f"w{i}"} for i in range(4)],
     }
     columns = ["path", "artist", "language", "voice", "soundtrack", "society"]
     for k, (name, songs) in enumerate(rows.items()):
@@ -158,8 +169,9 @@ def test_one_smoke_run_trains_both_models_and_measures_every_test_set(tmp_path: 
 
     _benchmarks(tmp_path / "benchmarks")
     paths = StudyPaths(tmp_path / "benchmarks", tmp_path / "cache", tmp_path / "runs", tmp_path / "records")
-    study([0], [0], paths=paths, jobs=1, smoke=True, runner=measure_run)
+    study([0], [0], recipes=(SUNG,), paths=paths, jobs=1, smoke=True, runner=measure_run)
     (record,) = read_records(paths.records)
+    assert record["key"] == "sung/fold0-seed0" and record["recipe"] == "sung"
     assert record["held_out"] == ["en-a", "fillets-fr"] and record["labels"] == ["en", "fr", "zxx"]
     assert record["songs"]["unseen_speaker"] == 4 and record["songs"]["singing_muldjord"] == 1
     assert record["songs"]["mixed_copies"] > 0  # the training speech, mixed over training music
