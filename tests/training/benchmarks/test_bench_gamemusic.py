@@ -184,3 +184,12 @@ def test_rebuild_reuses_converted_files(fake_build: Path) -> None:
     first = manifest.read_text()
     assert gamemusic.build(cache_dir=fake_build, jobs=2, min_duration_s=1.0).read_text() == first
     assert {p: p.stat().st_mtime_ns for p in (manifest.parent / "audio").rglob("*.flac")} == files
+
+
+@pytest.mark.parametrize(
+    ("package", "language"), [("fretsonfire-songs-muldjord", ""), ("wesnoth-1.16-music", "zxx")]
+)
+def test_a_soundtrack_with_vocals_carries_no_language(package: str, language: str) -> None:
+    candidate = Candidate(package, "songs/a/song.ogg", (Path("song.ogg"),), "X", "song.ini", "a")
+    row = gamemusic._row(gamemusic.Decision(Track(candidate, "0" * 32, 60.0), "X", "ok"), 60.0)
+    assert row["language"] == language
