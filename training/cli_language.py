@@ -38,6 +38,23 @@ def cmd_language_study(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_language_split(args: argparse.Namespace) -> int:
+    from training.language_bundle import write_bundle_split
+    from training.language_study import RECIPES
+
+    mixed = write_bundle_split(
+        args.benchmarks,
+        args.cache,
+        args.out,
+        recipe=RECIPES[args.recipe],
+        previous=args.previous,
+        seed=args.seed,
+        jobs=args.jobs,
+    )
+    print(f"split written to {args.out}; train on the cache {mixed}")
+    return 0
+
+
 def add_language_commands(sub: Any) -> None:
     p = sub.add_parser(
         "language-study",
@@ -58,3 +75,16 @@ def add_language_commands(sub: Any) -> None:
     )
     p.add_argument("--out", type=Path, default=Path("reports/language.md"))
     p.set_defaults(func=cmd_language_study)
+
+    p = sub.add_parser(
+        "language-split",
+        help="the bundled model's songs: every benchmark cached, split and mixed (then `songid train`)",
+    )
+    p.add_argument("--benchmarks", type=Path, default=Path("data/benchmarks"))
+    p.add_argument("--cache", type=Path, required=True, help="mel cache of every benchmark (created)")
+    p.add_argument("--out", type=Path, required=True, help="split JSON to write")
+    p.add_argument("--recipe", default="sung", choices=("mixed", "sung"))
+    p.add_argument("--previous", type=Path, default=None, help="a split whose songs keep their role")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
+    p.set_defaults(func=cmd_language_split)

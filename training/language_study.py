@@ -35,6 +35,7 @@ from typing import Any, Final
 import numpy as np
 
 from training.augment import AugmentConfig
+from training.benchmarks.gamemusic import WITH_VOCALS
 from training.catalog import Song, load_catalog
 from training.config import TrainConfig
 from training.prepare import prepare, read_index
@@ -47,7 +48,6 @@ log = logging.getLogger(__name__)
 SPEECH: Final = ("voices", "tuxpaint", "fillets", "gcompris")
 INSTRUMENTAL: Final = "gamemusic"
 SINGING: Final = "dplace"
-WITH_VOCALS: Final = "fretsonfire-songs-muldjord"  # gamemusic's soundtrack whose mixes have vocals
 NO_VOCALS: Final = "zxx"
 MIN_LANGUAGE_SONGS: Final = 5  # ~5 minutes of speech: less is no language to learn
 UNATTRIBUTED: Final = "-unattributed"
@@ -120,24 +120,25 @@ def source_of(song: Song) -> str:
     return parts[parts.index("audio") - 1] if "audio" in parts else song.path.parent.name
 
 
-def load_songs(paths: StudyPaths, *, jobs: int) -> StudySongs:
-    """Cache every benchmark's mels (resumable) and sort the songs into speech, music and singing."""
-    manifests = [paths.benchmarks / name / "manifest.csv" for name in (*SPEECH, INSTRUMENTAL, SINGING)]
+def load_songs(benchmarks: Path, cache: Path, *, jobs: int) -> StudySongs:
+    """Cache every benchmark's mels in ``cache`` (resumable) and sort the songs into speech, music
+    and singing."""
+    manifests = [benchmarks / name / "manifest.csv" for name in (*SPEECH, INSTRUMENTAL, SINGING)]
     missing = [m for m in manifests if not m.is_file()]
     if missing:
         names = " ".join(m.parent.name for m in missing)
         raise FileNotFoundError(f"{missing[0]}: build the benchmarks first: `songid benchmark {names}`")
-    prepare(load_catalog(*manifests), paths.cache, jobs=jobs)
-    songs = read_index(paths.cache)
+    prepare(load_catalog(*manifests), cache, jobs=jobs)
+    songs = read_index(cache)
     speech = [s for s in songs if source_of(s) in SPEECH]
     music = [s for s in songs if source_of(s) == INSTRUMENTAL]
     counts = Counter(s.labels["language"] for s in speech)
     labels = sorted({lang for lang, n in counts.items() if n >= MIN_LANGUAGE_SONGS} | {NO_VOCALS})
     return StudySongs(
         speech=[s for s in speech if s.labels["language"] in labels],
-        instrumental=[s for s in music if s.labels.get("soundtrack") != WITH_VOCALS],
+        instrumental=[s for s in music if s.labels.get("soundtrack") not in WITH_VOCALS],
         singing=[s for s in songs if source_of(s) == SINGING]
-        + [s for s in music if s.labels.get("soundtrack") == WITH_VOCALS],
+        + [s for s in music if s.labels.get("soundtrack") in WITH_VOCALS],
         labels=labels,
     )
 
@@ -244,7 +245,7 @@ def study(
     runner: Runner,
 ) -> list[StudyRun]:
     """Run every missing (fold, seed) run with ``runner``; ``on_record`` after each."""
-    songs = load_songs(paths, jobs=jobs)
+    songs = load_songs(paths.benchmarks, paths.cache, jobs=jobs)
     runs = [StudyRun(recipe, fold, seed, paths) for seed in seeds for fold in folds for recipe in recipes]
     for run in runs:
         if run.record.is_file():

@@ -9,13 +9,12 @@ import numpy as np
 import pytest
 
 from tests.conftest import tone, write_audio
-from training.catalog import Song
+from tests.training.study_songs import song, study_songs
 from training.language_report import render
 from training.language_study import (
     MIXED,
     SUNG,
     StudyPaths,
-    StudySongs,
     fold_split,
     held_out_voices,
     societies_split,
@@ -26,38 +25,12 @@ from training.language_study_run import language_figures, measured_sets
 from training.openset_study import read_records
 
 
-def _song(i: int, source: str, **labels: str) -> Song:
-    full = {"artist": "", "language": "", **labels}
-    return Song(f"{source}{i:04d}", Path(f"data/benchmarks/{source}/audio/x{i}.flac"), full, f"{source}:{i}")
-
-
-def _songs() -> StudySongs:
-    speech, k = [], 0
-    voices = {
-        "fr": ["gcompris-fr-a", "gcompris-fr-b", "gcompris-fr-words-unattributed"],
-        "de": ["tuxpaint-de"],
-    }
-    voices["es"] = ["asterisk-es", "gcompris-es-c", "gcompris-es-d"]
-    for language, names in voices.items():
-        for voice in names:
-            for _ in range(6):
-                speech.append(_song(k, "gcompris", language=language, voice=voice))
-                k += 1
-    music = [_song(i, "gamemusic", language="zxx", artist=f"c{i % 3}", soundtrack="s") for i in range(30)]
-    singing = [_song(i, "dplace", language="es", society=f"soc{i % 6}") for i in range(12)]
-    singing += [_song(50 + i, "dplace", language="wole1240", society="w") for i in range(3)]
-    singing += [
-        _song(90, "gamemusic", language="zxx", artist="Muldjord", soundtrack="fretsonfire-songs-muldjord")
-    ]
-    return StudySongs(speech, music, singing, ["de", "es", "fr", "zxx"])
-
-
 def test_the_source_is_the_benchmark_folder() -> None:
-    assert source_of(_song(1, "tuxpaint")) == "tuxpaint"
+    assert source_of(song(1, "tuxpaint")) == "tuxpaint"
 
 
 def test_each_fold_holds_out_one_named_voice_of_every_language_with_two() -> None:
-    songs = _songs()
+    songs = study_songs()
     assert held_out_voices(songs.speech, 0) == ("asterisk-es", "gcompris-fr-a")
     assert held_out_voices(songs.speech, 1) == ("gcompris-es-c", "gcompris-fr-b")
     assert held_out_voices(songs.speech, 2) == ("gcompris-es-d",)  # never the unattributed folder
@@ -66,7 +39,7 @@ def test_each_fold_holds_out_one_named_voice_of_every_language_with_two() -> Non
 
 
 def test_a_fold_trains_no_held_out_speaker_no_test_society_and_no_unknown_singing() -> None:
-    songs = _songs()
+    songs = study_songs()
     assignment, held_out = fold_split(songs, 0, seed=0, recipe=MIXED)
     for s in songs.speech:
         assert (assignment[s.song_id] == "test") == (s.labels["voice"] in held_out)

@@ -1,0 +1,53 @@
+"""The bundled model's training songs: every benchmark, each song in one role, and its mixed copies.
+
+``songid language-split`` writes what ``songid train`` then reads: a mel cache of the six
+benchmarks (:func:`training.language_study.load_songs`), its copy with every training speech song
+mixed over training music (the chosen recipe's :class:`~training.augment.AugmentConfig`), and a
+split over it. Songs a previous split already placed (the version-4 bundle's gamemusic and voices)
+keep their role, so the closed-set figures stay comparable; speech is split 80/10/10 by group,
+stratified by language; D-PLACE excerpts in label-set languages 80/10/10 by society, and with the
+recipe's outlier exposure the excerpts in other languages are ``exposure`` songs of the language
+head. Speech in a language outside the label set gets no role.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from pathlib import Path
+
+from training.augment import augmented_split, build_augmented_cache
+from training.language_study import Recipe, StudySongs, load_songs
+from training.split import EXPOSURE, split_songs, write_split
+
+
+def bundle_split(songs: StudySongs, *, seed: int, recipe: Recipe, previous: dict[str, str]) -> dict[str, str]:
+    """``{song_id: role}`` over every song of ``songs`` (module docstring)."""
+    placed = [s for s in songs.speech + songs.instrumental + songs.singing if s.song_id in previous]
+    kept = {s.song_id: previous[s.song_id] for s in placed}
+    speech = [s for s in songs.speech if s.song_id not in kept]
+    by_society = [replace(s, group=s.labels["society"]) for s in songs.known_singing()]
+    assignment = {
+        **kept,
+        **split_songs(speech, seed=seed, stratify="language"),
+        **split_songs(by_society, seed=seed, stratify="language"),
+    }
+    if recipe.exposure:
+        others = [s for s in songs.excerpts() if s.labels["language"] not in songs.labels]
+        assignment |= dict.fromkeys((s.song_id for s in others), EXPOSURE)
+    return assignment
+
+
+def write_bundle_split(
+    benchmarks: Path, cache: Path, out: Path, *, recipe: Recipe, previous: Path | None, seed: int, jobs: int
+) -> Path:
+    """Cache, split and mix; returns the mixed cache to train on (``out`` is the split file)."""
+    songs = load_songs(benchmarks, cache, jobs=jobs)
+    earlier = json.loads(previous.read_text(encoding="utf-8"))["assignment"] if previous else {}
+    assignment = bundle_split(songs, seed=seed, recipe=recipe, previous=earlier)
+    music = [s.path for s in songs.instrumental if assignment.get(s.song_id) == "train"]
+    speech = [s for s in songs.speech if assignment.get(s.song_id) == "train"]
+    mixed = cache.with_name(f"{cache.name}-mix-{recipe.mix.chain_key()}")
+    copies = build_augmented_cache(cache, mixed, speech, config=recipe.mix, music=music, jobs=jobs)
+    write_split(out, augmented_split(assignment, copies), seed=seed, recipe=recipe.name, labels=songs.labels)
+    return mixed
