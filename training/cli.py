@@ -51,6 +51,11 @@ def _config_args(p: argparse.ArgumentParser) -> None:
         default=0.0,
         help="weight of outlier exposure on the split's exposure songs (0 = off, the paper's recipe)",
     )
+    p.add_argument(
+        "--exposure-task",
+        default="",
+        help="the head outlier exposure trains towards uniform (default: the first task)",
+    )
     p.add_argument("--describe", default="", help="what the data is, for the model card")
 
 
@@ -68,6 +73,7 @@ def _config(args: argparse.Namespace) -> TrainConfig:
         bn_epoch_calibration_segments=args.bn_epoch_calibration_segments,
         bn_calibration_segments=args.bn_calibration_segments,
         outlier_exposure=args.outlier_exposure,
+        exposure_task=args.exposure_task,
         notes={"data": str(args.cache), **({"description": args.describe} if args.describe else {})},
     )
 

@@ -49,3 +49,25 @@ def test_outlier_exposure_trains_the_first_head_unless_another_task_is_named() -
     assert TrainConfig(tasks=("artist", "language"), exposure_task="language").exposed_task == "language"
     with pytest.raises(ValueError, match=r"exposure_task 'genre' is not one of the tasks"):
         TrainConfig(tasks=("artist", "language"), exposure_task="genre")
+
+
+def test_the_train_command_passes_the_exposure_task_on() -> None:
+    from training.cli import _config, build_parser
+
+    args = build_parser().parse_args(
+        [
+            "train",
+            "--cache",
+            "c",
+            "--split",
+            "s",
+            "--run",
+            "r",
+            "--outlier-exposure",
+            "0.5",
+            "--exposure-task",
+            "language",
+        ]
+    )
+    config = _config(args)
+    assert (config.outlier_exposure, config.exposed_task) == (0.5, "language")
