@@ -13,7 +13,7 @@ FOLDS = 2  # the first two attributed voices of every language with two or more
 def cmd_language_study(args: argparse.Namespace) -> int:
     from training.language_report import write
     from training.language_study import RECIPES, StudyPaths, study
-    from training.openset_study import read_records  # one record per run, as the open-set study
+    from training.study_records import read_records
 
     paths = StudyPaths(args.benchmarks, args.caches, args.runs, args.records)
     planned = len(args.folds) * len(args.seeds) * len(args.recipes)

@@ -32,8 +32,9 @@ def cmd_centroids(args: argparse.Namespace) -> int:
 
 
 def cmd_openset_study(args: argparse.Namespace) -> int:
-    from training.openset_study import StudyPaths, plan_runs, read_records, study
+    from training.openset_study import StudyPaths, plan_runs, study
     from training.openset_study_report import write
+    from training.study_records import read_records
 
     paths = StudyPaths(args.benchmarks, args.caches, args.runs, args.records)
     planned = len(plan_runs(args.only, args.seeds, paths, jobs=args.jobs)[0])

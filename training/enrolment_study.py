@@ -33,10 +33,11 @@ from frontend.centroids import unit_rows
 from training.baseline import segment_features
 from training.catalog import Song
 from training.openset import VAL_FALSE_REJECTS, Network
-from training.openset_study import GAMEMUSIC, StudyPaths, read_records
+from training.openset_study import GAMEMUSIC, StudyPaths
 from training.prepare import mel_path, read_index
 from training.run_folder import write_json_atomic
 from training.split import SPLITS, read_split, write_split
+from training.study_records import read_records
 
 POOL = 5
 KS = (1, 3, 5)

@@ -25,7 +25,6 @@ This module plans and records; :mod:`training.language_study_run` trains and mea
 from __future__ import annotations
 
 import logging
-import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -40,8 +39,8 @@ from training.catalog import Song, load_catalog
 from training.config import TrainConfig
 from training.prepare import prepare, read_index
 from training.protocols import voices_by_language
-from training.run_folder import write_json_atomic
 from training.split import EXPOSURE, split_songs, split_train_val
+from training.study_records import RecordedRun, record_missing
 
 log = logging.getLogger(__name__)
 
@@ -198,7 +197,7 @@ def fold_split(
 
 
 @dataclass(frozen=True)
-class StudyRun:
+class StudyRun(RecordedRun):
     recipe: Recipe
     fold: int
     seed: int
@@ -207,14 +206,6 @@ class StudyRun:
     @property
     def key(self) -> str:
         return f"{self.recipe.name}/fold{self.fold}-seed{self.seed}"
-
-    @property
-    def run_dir(self) -> Path:
-        return self.paths.runs / self.key
-
-    @property
-    def record(self) -> Path:
-        return self.paths.records / f"{self.key}.json"
 
     def config(self, *, smoke: bool) -> TrainConfig:
         notes = {"study": "language", "run": self.key}
@@ -247,15 +238,10 @@ def study(
     """Run every missing (fold, seed) run with ``runner``; ``on_record`` after each."""
     songs = load_songs(paths.benchmarks, paths.cache, jobs=jobs)
     runs = [StudyRun(recipe, fold, seed, paths) for seed in seeds for fold in folds for recipe in recipes]
-    for run in runs:
-        if run.record.is_file():
-            continue
-        log.info("language study: %s", run.key)
-        started = time.monotonic()
+
+    def measure(run: StudyRun) -> dict[str, Any]:
         record = runner(run, songs, smoke=smoke)
-        record.update(key=run.key, recipe=run.recipe.name, fold=run.fold, seed=run.seed, smoke=smoke)
-        record["wall_s"] = round(time.monotonic() - started, 1)
-        run.record.parent.mkdir(parents=True, exist_ok=True)
-        write_json_atomic(run.record, record)
-        on_record()
+        return record | {"recipe": run.recipe.name, "fold": run.fold, "seed": run.seed, "smoke": smoke}
+
+    record_missing(runs, measure, on_record=on_record)
     return runs

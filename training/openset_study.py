@@ -18,9 +18,7 @@ interrupted training resumes from its last epoch.
 
 from __future__ import annotations
 
-import json
 import logging
-import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
@@ -32,8 +30,8 @@ from training.catalog import Song, load_catalog
 from training.config import TrainConfig
 from training.prepare import prepare, read_index
 from training.protocols import unseen_voice_folds
-from training.run_folder import write_json_atomic
 from training.split import EXPOSURE, split_songs
+from training.study_records import RecordedRun, record_missing
 
 log = logging.getLogger(__name__)
 
@@ -96,7 +94,7 @@ class StudyPaths:
 
 
 @dataclass(frozen=True)
-class StudyRun:
+class StudyRun(RecordedRun):
     benchmark: StudyBenchmark
     fold: int
     held_out: tuple[str, ...]  # artists whose songs are unknown
@@ -107,14 +105,6 @@ class StudyRun:
     @property
     def key(self) -> str:
         return f"{self.benchmark.name}/{self.recipe.name}/fold{self.fold}-seed{self.seed}"
-
-    @property
-    def run_dir(self) -> Path:
-        return self.paths.runs / self.key
-
-    @property
-    def record(self) -> Path:
-        return self.paths.records / f"{self.key}.json"
 
     @property
     def cache_dir(self) -> Path:
@@ -206,32 +196,22 @@ def study(
     """Run every missing run of the study with ``runner`` (:func:`training.openset_study_run.measure_run`,
     which imports TensorFlow); ``on_record`` after each (e.g. rewrite the report)."""
     runs, data = plan_runs(benchmarks, seeds, paths, jobs=jobs)
-    for k, run in enumerate(runs, start=1):
-        if run.record.is_file():
-            continue
-        log.info("run %d of %d: %s (held out: %s)", k, len(runs), run.key, ", ".join(run.held_out))
+
+    def measure(run: StudyRun) -> dict[str, Any]:
+        log.info("%s: held out %s", run.key, ", ".join(run.held_out))
         songs, exposure = data[run.benchmark.name]
-        started = time.monotonic()
-        exposed = exposure if run.recipe.outlier_exposure else []
-        record = runner(run, songs, exposed, smoke=smoke)
-        record.update(
-            key=run.key,
-            benchmark=run.benchmark.name,
-            recipe=asdict(run.recipe),
-            fold=run.fold,
-            seed=run.seed,
-            held_out=list(run.held_out),
-            smoke=smoke,
-            wall_s=round(time.monotonic() - started, 1),
-        )
-        run.record.parent.mkdir(parents=True, exist_ok=True)
-        write_json_atomic(run.record, record)
-        on_record()
+        record = runner(run, songs, exposure if run.recipe.outlier_exposure else [], smoke=smoke)
+        return record | {
+            "benchmark": run.benchmark.name,
+            "recipe": asdict(run.recipe),
+            "fold": run.fold,
+            "seed": run.seed,
+            "held_out": list(run.held_out),
+            "smoke": smoke,
+        }
+
+    record_missing(runs, measure, on_record=on_record)
     return runs
-
-
-def read_records(records: Path) -> list[dict[str, Any]]:
-    return [json.loads(p.read_text(encoding="utf-8")) for p in sorted(records.rglob("*.json"))]
 
 
 def mean_range(values: list[float]) -> tuple[float, float, float]:

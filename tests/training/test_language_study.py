@@ -22,7 +22,7 @@ from training.language_study import (
     study,
 )
 from training.language_study_run import language_figures, measured_sets
-from training.openset_study import read_records
+from training.study_records import read_records
 
 
 def test_the_source_is_the_benchmark_folder() -> None:

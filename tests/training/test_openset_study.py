@@ -14,12 +14,12 @@ from training.openset_study import (
     StudyPaths,
     StudyRun,
     gamemusic_folds,
-    read_records,
     study,
     study_split,
 )
 from training.openset_study_report import render
 from training.split import EXPOSURE
+from training.study_records import read_records
 
 
 def _song(i: int, artist: str) -> Song:
