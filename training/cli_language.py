@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 FOLDS = 2  # the first two attributed voices of every language with two or more
+RECIPE_NAMES = ("mixed", "sung", "voiced")  # training.language_study.RECIPES, without its imports
 
 
 def cmd_language_study(args: argparse.Namespace) -> int:
@@ -64,7 +65,7 @@ def add_language_commands(sub: Any) -> None:
     )
     p.add_argument("--folds", nargs="+", type=int, default=list(range(FOLDS)))
     p.add_argument("--seeds", nargs="+", type=int, default=[0])
-    p.add_argument("--recipes", nargs="+", default=["mixed", "sung"], choices=("mixed", "sung"))
+    p.add_argument("--recipes", nargs="+", default=list(RECIPE_NAMES), choices=RECIPE_NAMES)
     p.add_argument("--benchmarks", type=Path, default=Path("data/benchmarks"))
     p.add_argument("--caches", type=Path, default=Path("data/cache"))
     p.add_argument("--runs", type=Path, default=Path("data/runs/language"))
@@ -83,7 +84,7 @@ def add_language_commands(sub: Any) -> None:
     p.add_argument("--benchmarks", type=Path, default=Path("data/benchmarks"))
     p.add_argument("--cache", type=Path, required=True, help="mel cache of every benchmark (created)")
     p.add_argument("--out", type=Path, required=True, help="split JSON to write")
-    p.add_argument("--recipe", default="sung", choices=("mixed", "sung"))
+    p.add_argument("--recipe", default="voiced", choices=RECIPE_NAMES)
     p.add_argument("--previous", type=Path, default=None, help="a split whose songs keep their role")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--jobs", type=int, default=os.cpu_count() or 1)

@@ -48,6 +48,9 @@ class TrainConfig:
     # The head outlier exposure trains: empty = the first task (music by other artists); the
     # language study exposes "language" to singing in languages outside its label set.
     exposure_task: str = ""
+    # Labels of that head the outliers' uniform target leaves out: the language study leaves out
+    # zxx, since singing in a language outside the label set still has vocals.
+    exposure_excludes: tuple[str, ...] = ()
     # At most this many segments of each exposure song per epoch: outliers are a minority of a
     # batch (Hendrycks et al. draw one outlier per known example or fewer), and a cheaper epoch.
     exposure_segments_per_song: int = 4
@@ -58,6 +61,7 @@ class TrainConfig:
 
     def __post_init__(self) -> None:
         self.tasks = tuple(self.tasks)
+        self.exposure_excludes = tuple(self.exposure_excludes)
         if not self.tasks or len(self.tasks) > 2:
             raise ValueError(f"tasks must name one or two label columns, got {self.tasks}")
         if self.alpha is not None and self.alpha < 0:

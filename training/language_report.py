@@ -109,8 +109,9 @@ def render(records: list[dict[str, Any]], *, planned: int) -> str:
         "trained once more mixed over an excerpt of a training track, 5 dB under to 10 dB over it.",
         "Recipes: `mixed` is that; `sung` also makes half of those copies sung-like (speed x0.85-1.2 and a",
         "5-7 Hz vibrato of up to 80 cents) and trains the language head towards uniform on the training",
-        "societies' singing in languages outside the label set (outlier exposure, weight 0.5). Answers are",
-        "the song-level argmax of the language head (no open-set rule). Figures are means over a",
+        "societies' singing in languages outside the label set (outlier exposure, weight 0.5); `voiced` is",
+        "`sung` with that target uniform over the languages only, `zxx` left out (someone sings). Answers",
+        "are the song-level argmax of the language head (no open-set rule). Figures are means over a",
         "recipe's runs; songs are summed.",
         "",
     ]

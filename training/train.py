@@ -65,11 +65,25 @@ class _Throughput(keras.callbacks.Callback):
             logs["segments_per_s"] = rate
 
 
+def excluded_classes(space: dict[str, list[str]], config: TrainConfig) -> tuple[int, ...]:
+    """Indices of ``config.exposure_excludes`` in the exposed head's label space.
+
+    Raises:
+        ValueError: an excluded label is not in that head's label space.
+    """
+    names = space.get(config.exposed_task, [])
+    missing = [label for label in config.exposure_excludes if label not in names]
+    if missing:
+        raise ValueError(f"exposure_excludes {missing} not among the {config.exposed_task} labels {names}")
+    return tuple(names.index(label) for label in config.exposure_excludes)
+
+
 def compile_for_training(
     model: keras.Model,
     config: TrainConfig,
     n_classes: dict[str, int],
     *,
+    excluded: tuple[int, ...] = (),
     jit_compile: bool = False,
     steps_per_execution: int = 1,
 ) -> None:
@@ -77,7 +91,7 @@ def compile_for_training(
 
     Each head's cross-entropy skips the segments not labelled for it, and with
     ``config.outlier_exposure`` one head (the first unless ``config.exposure_task``) also learns
-    uncertainty on outliers
+    uncertainty on outliers, spread over its classes but the ``excluded`` indices
     (:class:`training.losses.PartialLabelLoss`).
 
     ``jit_compile`` stays off by default: XLA measured several times slower for this network on CPU.
@@ -85,7 +99,9 @@ def compile_for_training(
     model.compile(
         optimizer=keras.optimizers.Adam(learning_rate=config.learning_rate),
         loss={
-            t: PartialLabelLoss(exposure=config.outlier_exposure if t == config.exposed_task else 0.0)
+            t: PartialLabelLoss(exposure=config.outlier_exposure, excluded=excluded)
+            if t == config.exposed_task
+            else PartialLabelLoss()
             for t in config.tasks
         },
         loss_weights=config.loss_weights(n_classes),
@@ -184,6 +200,7 @@ def _train(
         )
     space = label_space(splits["train"] + splits["val"] + splits["test"], config.tasks)
     n_classes = {t: len(names) for t, names in space.items()}
+    excluded = excluded_classes(space, config)
     keras.utils.set_random_seed(config.seed)
 
     train_mels = SongMels.load(cache_dir, splits["train"], space)
@@ -206,7 +223,7 @@ def _train(
 
     with cluster.strategy.scope():
         model = build_model(n_classes)
-        compile_for_training(model, config, n_classes)
+        compile_for_training(model, config, n_classes, excluded=excluded)
     steps = steps_per_epoch(
         train_mels,
         hop_frames=config.hop_frames,

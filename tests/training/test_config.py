@@ -71,3 +71,12 @@ def test_the_train_command_passes_the_exposure_task_on() -> None:
     )
     config = _config(args)
     assert (config.outlier_exposure, config.exposed_task) == (0.5, "language")
+
+
+def test_excluded_labels_are_found_in_the_exposed_head_or_named() -> None:
+    from training.train import excluded_classes
+
+    config = TrainConfig(tasks=("artist", "language"), exposure_task="language", exposure_excludes=("zxx",))
+    assert excluded_classes({"artist": ["a"], "language": ["en", "fr", "zxx"]}, config) == (2,)
+    with pytest.raises(ValueError, match=r"exposure_excludes \['zxx'\] not among the language labels"):
+        excluded_classes({"artist": ["a"], "language": ["en"]}, config)

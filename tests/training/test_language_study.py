@@ -152,3 +152,16 @@ def test_one_smoke_run_trains_both_models_and_measures_every_test_set(tmp_path: 
         for figures in record[model].values():
             assert figures["songs"] == 0 or 0.0 <= figures["zxx_rate"] <= 1.0
     assert "Runs: 0 of 1 planned" in render([record], planned=1)  # a smoke run is no result
+
+
+def test_the_command_offers_every_recipe_and_voiced_leaves_zxx_out_of_the_outlier_target() -> None:
+    from training.cli_language import RECIPE_NAMES
+    from training.language_study import RECIPES, VOICED, StudyRun
+
+    assert RECIPE_NAMES == tuple(RECIPES)
+    config = StudyRun(VOICED, 0, 0, StudyPaths()).config(smoke=False)
+    assert (config.exposed_task, config.exposure_excludes, config.outlier_exposure) == (
+        "language",
+        ("zxx",),
+        0.5,
+    )

@@ -40,3 +40,12 @@ def test_the_loss_survives_saving() -> None:
 def test_a_negative_weight_is_refused() -> None:
     with pytest.raises(ValueError, match="exposure must be >= 0, got -1"):
         PartialLabelLoss(exposure=-1)
+
+
+def test_an_outlier_target_can_leave_classes_out() -> None:
+    per_segment = _per_segment(PartialLabelLoss(exposure=0.5, excluded=(2,)), [OUTLIER, OUTLIER, OUTLIER])
+    np.testing.assert_allclose(per_segment, 0.5 * -np.log(PROBS[:, :2]).mean(axis=1), rtol=1e-6)
+    restored = keras.losses.deserialize(keras.losses.serialize(PartialLabelLoss(exposure=0.5, excluded=(2,))))
+    assert restored.excluded == (2,)
+    with pytest.raises(ValueError, match="indices >= 0"):
+        PartialLabelLoss(excluded=(-1,))
