@@ -158,7 +158,7 @@ def test_the_command_offers_every_recipe_and_voiced_leaves_zxx_out_of_the_outlie
     from training.cli_language import RECIPE_NAMES
     from training.language_study import RECIPES, VOICED, StudyRun
 
-    assert RECIPE_NAMES == tuple(RECIPES)
+    assert tuple(RECIPES) == RECIPE_NAMES
     config = StudyRun(VOICED, 0, 0, StudyPaths()).config(smoke=False)
     assert (config.exposed_task, config.exposure_excludes, config.outlier_exposure) == (
         "language",
