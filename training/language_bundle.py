@@ -13,12 +13,17 @@ head. Speech in a language outside the label set gets no role.
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import replace
 from pathlib import Path
 
 from training.augment import augmented_split, build_augmented_cache
+from training.benchmarks.manifest import write_csv
+from training.catalog import Song
 from training.language_study import Recipe, StudySongs, load_songs
 from training.split import EXPOSURE, split_songs, write_split
+
+OUTSIDE_FILE = "outside-languages.csv"  # beside the split
 
 
 def bundle_split(songs: StudySongs, *, seed: int, recipe: Recipe, previous: dict[str, str]) -> dict[str, str]:
@@ -50,4 +55,20 @@ def write_bundle_split(
     mixed = cache.with_name(f"{cache.name}-mix-{recipe.mix.chain_key()}")
     copies = build_augmented_cache(cache, mixed, speech, config=recipe.mix, music=music, jobs=jobs)
     write_split(out, augmented_split(assignment, copies), seed=seed, recipe=recipe.name, labels=songs.labels)
+    write_outside(out.with_name(OUTSIDE_FILE), songs.outside)
     return mixed
+
+
+def write_outside(path: Path, songs: list[Song]) -> None:
+    """A manifest of ``songs`` (paths relative to it): speech in languages the model will not know,
+    for calibrating and measuring its language rule (``songid openset --task language --unknown``)."""
+    rows = [
+        {
+            "path": os.path.relpath(s.path, path.parent),
+            "artist": "",
+            "language": s.labels["language"],
+            "group": s.group,
+        }
+        for s in songs
+    ]
+    write_csv(path, ("path", "artist", "language", "group"), rows)

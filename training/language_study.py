@@ -27,7 +27,7 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Final
 
@@ -107,6 +107,7 @@ class StudySongs:
     instrumental: list[Song]
     singing: list[Song]  # D-PLACE excerpts and the muldjord mixes
     labels: list[str]  # the language label set, zxx included
+    outside: list[Song] = field(default_factory=list)  # speech in languages outside the label set
 
     def excerpts(self) -> list[Song]:
         """The D-PLACE excerpts (the muldjord mixes have no society)."""
@@ -143,6 +144,7 @@ def load_songs(benchmarks: Path, cache: Path, *, jobs: int) -> StudySongs:
         singing=[s for s in songs if source_of(s) == SINGING]
         + [s for s in music if s.labels.get("soundtrack") in WITH_VOCALS],
         labels=labels,
+        outside=[s for s in speech if s.labels["language"] not in labels],
     )
 
 

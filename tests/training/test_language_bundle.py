@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from tests.training.study_songs import study_songs
-from training.language_bundle import bundle_split
+from training.catalog import Song, load_catalog
+from training.language_bundle import OUTSIDE_FILE, bundle_split, write_outside
 from training.language_study import MIXED, SUNG
 from training.split import EXPOSURE
 
@@ -21,3 +24,14 @@ def test_every_song_has_one_role_and_earlier_roles_are_kept() -> None:
     outside = [s for s in songs.excerpts() if s.labels["language"] not in songs.labels]
     assert {roles[s.song_id] for s in outside} == {EXPOSURE}
     assert not {s.song_id for s in outside} & set(bundle_split(songs, seed=0, recipe=MIXED, previous={}))
+
+
+def test_speech_outside_the_label_set_is_written_as_a_manifest_for_the_language_rule(tmp_path: Path) -> None:
+    audio = tmp_path / "benchmarks" / "gcompris" / "audio" / "eo.flac"
+    audio.parent.mkdir(parents=True)
+    audio.write_bytes(b"")
+    spoken = Song("s1", audio, {"artist": "", "language": "eo", "voice": "v"}, "v:000")
+    manifest = tmp_path / "runs" / OUTSIDE_FILE
+    write_outside(manifest, [spoken])
+    (song,) = load_catalog(manifest)
+    assert song.path.resolve() == audio.resolve() and song.labels["language"] == "eo"
