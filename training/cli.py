@@ -56,6 +56,12 @@ def _config_args(p: argparse.ArgumentParser) -> None:
         default="",
         help="the head outlier exposure trains towards uniform (default: the first task)",
     )
+    p.add_argument(
+        "--exposure-excludes",
+        nargs="*",
+        default=[],
+        help="labels of that head left out of the outliers' uniform target (e.g. zxx for singing)",
+    )
     p.add_argument("--describe", default="", help="what the data is, for the model card")
 
 
@@ -74,6 +80,7 @@ def _config(args: argparse.Namespace) -> TrainConfig:
         bn_calibration_segments=args.bn_calibration_segments,
         outlier_exposure=args.outlier_exposure,
         exposure_task=args.exposure_task,
+        exposure_excludes=tuple(args.exposure_excludes),
         notes={"data": str(args.cache), **({"description": args.describe} if args.describe else {})},
     )
 

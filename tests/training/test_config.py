@@ -70,7 +70,11 @@ def test_the_train_command_passes_the_exposure_task_on() -> None:
         ]
     )
     config = _config(args)
-    assert (config.outlier_exposure, config.exposed_task) == (0.5, "language")
+    assert (config.outlier_exposure, config.exposed_task, config.exposure_excludes) == (
+        0.5,
+        "language",
+        ("zxx",),
+    )
 
 
 def test_excluded_labels_are_found_in_the_exposed_head_or_named() -> None:
