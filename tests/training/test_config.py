@@ -67,6 +67,8 @@ def test_the_train_command_passes_the_exposure_task_on() -> None:
             "0.5",
             "--exposure-task",
             "language",
+            "--exposure-excludes",
+            "zxx",
         ]
     )
     config = _config(args)
