@@ -94,14 +94,10 @@ def with_openset(card: str, rules: dict[str, OpenSetRule]) -> str:
         "how many songs by people the network never saw it still lets through is measured above and, "
         "for networks trained without some artists, in the project's reports/openset.md.\n\n"
     )
-    if OPENSET_HEADING in card:
-        before, _, after = card.partition(OPENSET_HEADING)
-        card = before + after[after.index("## ") :]
     card = card.replace(
         CLOSED_SET, "Songs unlike every known label may be answered `unknown` (see Open set)."
     )
-    before, heading, after = card.partition("## Front end")
-    return before + section + heading + after
+    return with_section(card, OPENSET_HEADING, section)
 
 
 GALLERY_HEADING = "## Artist gallery"
@@ -118,8 +114,14 @@ def with_centroids(card: str, centroids: ArtistCentroids) -> str:
         f"A song is a known artist at cosine >= {centroids.threshold:g} once artists are enrolled; measured: "
         f"{measured}.\n\n"
     )
-    if GALLERY_HEADING in card:
-        before, _, after = card.partition(GALLERY_HEADING)
+    return with_section(card, GALLERY_HEADING, section)
+
+
+def with_section(card: str, heading: str, section: str) -> str:
+    """``card`` with ``section`` (starting with ``heading``) before the front end's section, in
+    place of an earlier one under the same heading."""
+    if heading in card:
+        before, _, after = card.partition(heading)
         card = before + after[after.index("## ") :]
-    before, heading, after = card.partition("## Front end")
-    return before + section + heading + after
+    before, front_end, after = card.partition("## Front end")
+    return before + section + front_end + after
