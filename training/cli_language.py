@@ -22,6 +22,10 @@ def cmd_language_study(args: argparse.Namespace) -> int:
     def report() -> None:
         write(read_records(paths.records), args.out, planned=planned)
 
+    if args.report_only:
+        report()
+        print(f"report written to {args.out}")
+        return 0
     from training.language_study_run import measure_run  # TensorFlow
 
     study(
@@ -75,6 +79,9 @@ def add_language_commands(sub: Any) -> None:
         "--smoke", action="store_true", help="one epoch a run: checks the pipeline, not the method"
     )
     p.add_argument("--out", type=Path, default=Path("reports/language.md"))
+    p.add_argument(
+        "--report-only", action="store_true", help="rewrite the report from the records; run nothing"
+    )
     p.set_defaults(func=cmd_language_study)
 
     p = sub.add_parser(

@@ -165,3 +165,12 @@ def test_the_command_offers_every_recipe_and_voiced_leaves_zxx_out_of_the_outlie
         ("zxx",),
         0.5,
     )
+
+
+def test_report_only_rewrites_the_report_from_the_records_and_trains_nothing(tmp_path: Path) -> None:
+    from training.cli import main
+
+    out = tmp_path / "language.md"
+    args = ["language-study", "--records", str(tmp_path / "none"), "--out", str(out), "--report-only"]
+    assert main([*args, "--benchmarks", str(tmp_path / "missing")]) == 0
+    assert "Runs: 0 of 6 planned" in out.read_text() and not (tmp_path / "missing").exists()
