@@ -60,6 +60,22 @@ def cmd_language_split(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_language_card(args: argparse.Namespace) -> int:
+    from frontend.artifact import load_artifact
+    from training.card import with_section
+    from training.language_report import LANGUAGE_HEADING, card_section
+    from training.study_records import read_records
+
+    labels = [label.id for label in load_artifact(args.model).labels["language"]]
+    section = card_section(read_records(args.records), args.recipe, labels)
+    card = args.model / "README.md"
+    card.write_text(
+        with_section(card.read_text(encoding="utf-8"), LANGUAGE_HEADING, section), encoding="utf-8"
+    )
+    print(f"{card}: language section from {args.records} (recipe {args.recipe})")
+    return 0
+
+
 def add_language_commands(sub: Any) -> None:
     p = sub.add_parser(
         "language-study",
@@ -96,3 +112,9 @@ def add_language_commands(sub: Any) -> None:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     p.set_defaults(func=cmd_language_split)
+
+    p = sub.add_parser("language-card", help="the model card's language section, from the language study")
+    p.add_argument("--model", type=Path, required=True, help="model folder (its README.md is rewritten)")
+    p.add_argument("--records", type=Path, default=Path("reports/runs/language"))
+    p.add_argument("--recipe", default="voiced", choices=RECIPE_NAMES)
+    p.set_defaults(func=cmd_language_card)

@@ -143,3 +143,45 @@ def render(records: list[dict[str, Any]], *, planned: int) -> str:
 def write(records: list[dict[str, Any]], out: Path, *, planned: int) -> None:
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(render(records, planned=planned), encoding="utf-8")
+
+
+LANGUAGE_HEADING: Final = "## Language"
+
+
+def card_section(records: list[dict[str, Any]], recipe: str, labels: list[str]) -> str:
+    """The model card's language section: what it knows, from what, and what its answers are worth,
+    from the study's runs of ``recipe`` (networks trained the same way without some speakers)."""
+    chosen = [r for r in records if r.get("recipe") == recipe and not r.get("smoke")]
+    if not chosen:
+        raise ValueError(f"no finished language-study run of recipe {recipe!r}")
+
+    def num(name: str, field: str) -> str:
+        return _num(_mean(chosen, "cnn", name, field))
+
+    def pct(name: str) -> str:
+        return _pct(_mean(chosen, "cnn", name, "zxx_rate"))
+
+    def against(name: str) -> str:
+        return f"majority rate {num(name, 'majority_rate')}, chance {num(name, 'chance')}"
+
+    known = [label for label in labels if label != "zxx"]
+    sung = "singing_known_language"
+    lines = [
+        f"- knows {len(known)} languages ({', '.join(known)}) and `zxx`, no vocals. Learnt from speech "
+        "(telephone prompts, read stamp descriptions, acted game dialogue, read words and sentences: the "
+        "voices, tuxpaint, fillets and gcompris benchmarks), each training recording also mixed over "
+        "instrumental music (half of them made sung-like); real singing in those languages (D-PLACE "
+        "excerpts); `zxx` from instrumental game soundtracks; singing in other languages taught as some "
+        "language, not `zxx` (outlier exposure). A language with under 5 minutes of speech here is not a "
+        "label: speech in it should be answered `unknown`.",
+        f"- what its answers are worth (reports/language.md, recipe `{recipe}`: {len(chosen)} networks "
+        "trained the same way without some speakers and singing societies; means):",
+        f"  - speech by a speaker it never heard: song top-1 {num('unseen_speaker', 'top1')} "
+        f"({against('unseen_speaker')})",
+        f"  - real singing answered `zxx`: {pct('singing_dplace')} of the D-PLACE excerpts, "
+        f"{pct('singing_muldjord')} of the growled muldjord mixes; instrumental test tracks answered "
+        f"`zxx`: {pct('instrumental')}",
+        f"  - the language of real singing in a language it knows: top-1 {num(sung, 'top1')}, macro recall "
+        f"{num(sung, 'macro_recall')} ({against(sung)})",
+    ]
+    return f"{LANGUAGE_HEADING}\n" + "\n".join(lines) + "\n\n"

@@ -174,3 +174,32 @@ def test_report_only_rewrites_the_report_from_the_records_and_trains_nothing(tmp
     args = ["language-study", "--records", str(tmp_path / "none"), "--out", str(out), "--report-only"]
     assert main([*args, "--benchmarks", str(tmp_path / "missing")]) == 0
     assert "Runs: 0 of 6 planned" in out.read_text() and not (tmp_path / "missing").exists()
+
+
+FIGURES = {
+    "songs": 4,
+    "zxx_rate": 0.25,
+    "top1": 0.5,
+    "macro_recall": 0.4,
+    "majority_rate": 0.3,
+    "chance": 0.1,
+}
+
+
+def test_the_card_section_gives_the_recipes_figures_and_refuses_a_recipe_without_runs() -> None:
+    from training.language_report import card_section
+
+    record = {"recipe": "voiced", "cnn": {}}
+    for name in (
+        "unseen_speaker",
+        "instrumental",
+        "singing_dplace",
+        "singing_muldjord",
+        "singing_known_language",
+    ):
+        record["cnn"][name] = dict(FIGURES)
+    text = card_section([record], "voiced", ["en", "fr", "zxx"])
+    assert text.startswith("## Language\n- knows 2 languages (en, fr) and `zxx`")
+    assert "song top-1 0.500 (majority rate 0.300, chance 0.100)" in text and "25.0 % of the D-PLACE" in text
+    with pytest.raises(ValueError, match="no finished language-study run of recipe 'mixed'"):
+        card_section([record], "mixed", ["en"])
