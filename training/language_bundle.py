@@ -46,9 +46,13 @@ def bundle_split(songs: StudySongs, *, seed: int, recipe: Recipe, previous: dict
 def write_bundle_split(
     benchmarks: Path, cache: Path, out: Path, *, recipe: Recipe, previous: Path | None, seed: int, jobs: int
 ) -> Path:
-    """Cache, split and mix; returns the mixed cache to train on (``out`` is the split file)."""
+    """Cache, split and mix; returns the mixed cache to train on (``out`` is the split file).
+
+    Raises:
+        ValueError: ``previous`` is not a split file (checked before anything is cached or written).
+    """
+    earlier = read_assignment(previous) if previous else {}
     songs = load_songs(benchmarks, cache, jobs=jobs)
-    earlier = json.loads(previous.read_text(encoding="utf-8"))["assignment"] if previous else {}
     assignment = bundle_split(songs, seed=seed, recipe=recipe, previous=earlier)
     music = [s.path for s in songs.instrumental if assignment.get(s.song_id) == "train"]
     speech = [s for s in songs.speech if assignment.get(s.song_id) == "train"]
@@ -57,6 +61,17 @@ def write_bundle_split(
     write_split(out, augmented_split(assignment, copies), seed=seed, recipe=recipe.name, labels=songs.labels)
     write_outside(out.with_name(OUTSIDE_FILE), songs.outside)
     return mixed
+
+
+def read_assignment(split_file: Path) -> dict[str, str]:
+    """The ``{song_id: role}`` of a split file written by :func:`training.split.write_split`."""
+    try:
+        assignment = json.loads(split_file.read_text(encoding="utf-8"))["assignment"]
+    except (OSError, ValueError, KeyError, TypeError) as e:
+        raise ValueError(f"{split_file}: not a split file ({type(e).__name__}: {e})") from e
+    if not isinstance(assignment, dict):
+        raise ValueError(f"{split_file}: not a split file (its assignment is not an object)")
+    return assignment
 
 
 def write_outside(path: Path, songs: list[Song]) -> None:

@@ -13,9 +13,10 @@ songs; speech in other languages is left out. Fold ``k`` holds out the ``k``-th 
 (a)); GCompris folders without a named reader (``*-unattributed``) are never held out, since
 they may be the held-out reader under another name. The other voices train (90/10 train/val).
 Instrumental tracks are split 80/10/10 by track, seeded; the test tracks are (b)'s instrumental
-side. D-PLACE excerpts in label-set languages are split by society: half of the societies are
-test (b, c), the other half train and validate (real singing to learn from). D-PLACE excerpts in
-other languages and the muldjord mixes are never trained on: (b) tests them.
+side. Half of the D-PLACE societies are test (b; their excerpts in label-set languages also c);
+the other half's excerpts in label-set languages train and validate (real singing to learn
+from), and with a recipe's outlier exposure their excerpts in other languages are ``exposure``
+songs of the language head. The muldjord mixes never train: (b) tests them.
 
 This module plans and records; :mod:`training.language_study_run` trains and measures
 (TensorFlow). Speech copies mixed over the fold's training music are added to the training songs
@@ -114,7 +115,7 @@ class StudySongs:
         return [s for s in self.singing if s.labels.get("society")]
 
     def known_singing(self) -> list[Song]:
-        """The D-PLACE excerpts in a label-set language (the muldjord mixes are labelled zxx)."""
+        """The D-PLACE excerpts in a label-set language."""
         return [s for s in self.excerpts() if s.labels["language"] in self.labels]
 
 

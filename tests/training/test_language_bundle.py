@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from tests.training.study_songs import study_songs
 from training.catalog import Song, load_catalog
-from training.language_bundle import OUTSIDE_FILE, bundle_split, write_outside
+from training.language_bundle import OUTSIDE_FILE, bundle_split, write_bundle_split, write_outside
 from training.language_study import MIXED, SUNG
 from training.split import EXPOSURE
 
@@ -35,3 +37,18 @@ def test_speech_outside_the_label_set_is_written_as_a_manifest_for_the_language_
     write_outside(manifest, [spoken])
     (song,) = load_catalog(manifest)
     assert song.path.resolve() == audio.resolve() and song.labels["language"] == "eo"
+
+
+@pytest.mark.parametrize("content", [None, "not json", '{"counts": {}}', '{"assignment": [1]}'])
+def test_a_previous_file_that_is_no_split_is_refused_before_anything_is_made(
+    tmp_path: Path, content: str | None
+) -> None:
+    previous = tmp_path / "split.json"
+    if content is not None:
+        previous.write_text(content)
+    cache, out = tmp_path / "cache", tmp_path / "runs" / "split.json"
+    with pytest.raises(ValueError, match=r"split\.json: not a split file"):
+        write_bundle_split(
+            tmp_path / "benchmarks", cache, out, recipe=MIXED, previous=previous, seed=0, jobs=1
+        )
+    assert not cache.exists() and not out.parent.exists()
