@@ -32,6 +32,11 @@ class Song:
     group: str
 
 
+def labelled(songs: list[Song], task: str) -> list[Song]:
+    """The songs with a label for ``task`` (an empty label is a partial one: none for that task)."""
+    return [s for s in songs if s.labels.get(task, "")]
+
+
 def song_id_for(relative_path: str) -> str:
     return hashlib.sha1(relative_path.encode("utf-8")).hexdigest()[:16]
 

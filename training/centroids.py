@@ -31,6 +31,7 @@ from frontend.artifact import (
 from frontend.centroids import ArtistCentroids, unit_rows
 from frontend.signature import EMBEDDING, Signature, TensorSpec
 from training.card import with_centroids
+from training.catalog import labelled
 from training.onnx_graph import expose_head_input
 from training.openset import VAL_FALSE_REJECTS, Network, SongOutputs
 from training.openset_report import manifest_paths
@@ -70,7 +71,8 @@ def compute(
     artifact = load_artifact(model_dir)
     network = Network(artifact)
     ids = [label.id for label in artifact.labels["artist"]]
-    parts = songs_by_split(cache_dir, split_file)  # its exposure songs, if any, are not used
+    # its exposure songs, if any, are not used, nor songs without an artist (a language-only label)
+    parts = {k: labelled(v, "artist") for k, v in songs_by_split(cache_dir, split_file).items()}
     songs = [s for p in SPLITS for s in parts[p]]
     outputs = {
         s.song_id: network.song(np.load(mel_path(cache_dir, s.song_id))) for s in tqdm(songs, desc="songs")

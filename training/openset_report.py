@@ -23,6 +23,7 @@ from tqdm import tqdm
 from frontend.artifact import CARD_FILE, load_artifact, write_openset
 from frontend.openset import OpenSetRule
 from training.card import with_openset
+from training.catalog import labelled
 from training.openset import (
     VAL_FALSE_REJECTS,
     Network,
@@ -64,8 +65,10 @@ def _outputs(
     network = Network(artifact)
     ids = [label.id for label in artifact.labels[inputs.task]]
     assignment = read_split(inputs.split_file)
-    # train, val and test only: a split's exposure songs were trained on as outliers
-    songs = [s for s in read_index(inputs.cache_dir) if assignment.get(s.song_id) in SPLITS]
+    # train, val and test only (a split's exposure songs were trained on as outliers), each
+    # labelled for the task: a song with no label for it is neither known nor unknown there
+    known = labelled(read_index(inputs.cache_dir), inputs.task)
+    songs = [s for s in known if assignment.get(s.song_id) in SPLITS]
     unknown_paths = manifest_paths(inputs.unknown_manifest, task=inputs.task, known=ids)
     store = inputs.work_dir / "outputs.npz"
     if store.is_file():

@@ -61,3 +61,45 @@ def test_an_artist_without_training_songs_is_named_and_nothing_is_written(tmp_pa
         command(folder, tmp_path / "cache", tmp_path / "split.json", None)
     assert not (folder / CENTROIDS_FILE).exists()
     assert {p: p.read_bytes() for p in folder.rglob("*") if p.is_file()} == before  # not even the embedding
+
+
+def test_songs_without_an_artist_are_left_out_of_the_centroids_and_the_rule(tmp_path: Path) -> None:
+    import json
+
+    from frontend.centroids import CENTROIDS_FILE
+    from tests.service.samples import ARTISTS, encode
+    from training.catalog import load_catalog
+    from training.centroids import command
+    from training.openset_report import OpenSetInputs
+    from training.openset_report import command as openset
+    from training.prepare import prepare
+    from training.split import write_split
+
+    folder = make_artifact(tmp_path / "models")
+    data = tmp_path / "data"
+    data.mkdir()
+    rows, roles = ["path,artist,language"], {}
+    for a, artist in enumerate(ARTISTS):
+        for i, role in enumerate(("train", "val", "test")):
+            name = f"{artist['id']}-{i}.wav"
+            (data / name).write_bytes(encode("wav", seconds=4.0, freq=200.0 + 40 * a + 10 * i))
+            rows.append(f"{name},{artist['id']},en")
+            roles[name] = role
+    for i, role in enumerate(("train", "val", "test") * 2):  # speech with a language, no artist
+        name = f"speech-{i}.wav"
+        (data / name).write_bytes(encode("wav", seconds=4.0, freq=700.0 + 15 * i))
+        rows.append(f"{name},,hi")
+        roles[name] = role
+    (data / "m.csv").write_text("\n".join(rows) + "\n")
+    songs = load_catalog(data / "m.csv")
+    prepare(songs, tmp_path / "cache", jobs=1)
+    write_split(tmp_path / "split.json", {s.song_id: roles[s.path.name] for s in songs})
+
+    command(folder, tmp_path / "cache", tmp_path / "split.json", None)
+    written = json.loads((folder / CENTROIDS_FILE).read_text())
+    assert written["calibration"]["train_songs"] == written["calibration"]["test_songs"] == len(ARTISTS)
+    assert [a["songs"] for a in written["artists"]] == [1] * len(ARTISTS)
+    inputs = OpenSetInputs(folder, tmp_path / "cache", tmp_path / "split.json", data / "m.csv", tmp_path / "w")
+    openset(inputs, out=tmp_path / "openset.md", write_rules=True)
+    rule = json.loads((folder / "openset.json").read_text())["tasks"]["artist"]
+    assert rule["calibration"]["val_songs"] == rule["calibration"]["test_songs"] == len(ARTISTS)
