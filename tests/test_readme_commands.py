@@ -63,4 +63,6 @@ def test_serve_command_answers_predict_with_the_bundled_model(served: str) -> No
     )
     assert all(len(v) == 2 for v in body["predictions"].values())
     labels = httpx.get(f"{served}/labels", timeout=10).json()
-    assert len(labels["tasks"]["language"]) == 6
+    served_languages = [label["id"] for label in labels["tasks"]["language"]]
+    assert served_languages == [label.id for label in load_artifact(REPO / "models").labels["language"]]
+    assert "zxx" in served_languages and len(served_languages) > 6  # instrumental and many spoken languages
