@@ -99,7 +99,8 @@ def test_songs_without_an_artist_are_left_out_of_the_centroids_and_the_rule(tmp_
     written = json.loads((folder / CENTROIDS_FILE).read_text())
     assert written["calibration"]["train_songs"] == written["calibration"]["test_songs"] == len(ARTISTS)
     assert [a["songs"] for a in written["artists"]] == [1] * len(ARTISTS)
-    inputs = OpenSetInputs(folder, tmp_path / "cache", tmp_path / "split.json", data / "m.csv", tmp_path / "w")
+    cache, split = tmp_path / "cache", tmp_path / "split.json"
+    inputs = OpenSetInputs(folder, cache, split, data / "m.csv", tmp_path / "w")
     openset(inputs, out=tmp_path / "openset.md", write_rules=True)
     rule = json.loads((folder / "openset.json").read_text())["tasks"]["artist"]
     assert rule["calibration"]["val_songs"] == rule["calibration"]["test_songs"] == len(ARTISTS)
