@@ -12,15 +12,15 @@ RECIPE_NAMES = ("mixed", "sung", "voiced")  # training.language_study.RECIPES, w
 
 
 def cmd_language_study(args: argparse.Namespace) -> int:
-    from training.language_report import write
+    from training.language_report import planned_runs, write
     from training.language_study import RECIPES, StudyPaths, study
     from training.study_records import read_records
 
     paths = StudyPaths(args.benchmarks, args.caches, args.runs, args.records)
-    planned = len(args.folds) * len(args.seeds) * len(args.recipes)
 
     def report() -> None:
-        write(read_records(paths.records), args.out, planned=planned)
+        records = read_records(paths.records)
+        write(records, args.out, planned=planned_runs(args.recipes, args.folds, args.seeds, records))
 
     if args.report_only:
         report()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, Final
 
@@ -90,6 +91,16 @@ def _verdicts(records: list[dict[str, Any]]) -> list[str]:
             f"({verdict(top1 >= need)}" + (f", by {need - top1:.3f}" if top1 < need else "") + ")."
         )
     return out
+
+
+def planned_runs(
+    recipes: Iterable[str], folds: Iterable[int], seeds: Iterable[int], records: list[dict[str, Any]]
+) -> int:
+    """The runs a report counts as planned: a command's own and those recorded before it (the
+    report shows both), each once; smoke runs are no result."""
+    asked = {(r, f, s) for r in recipes for f in folds for s in seeds}
+    recorded = {(r["recipe"], r["fold"], r["seed"]) for r in records if not r.get("smoke")}
+    return len(asked | recorded)
 
 
 def render(records: list[dict[str, Any]], *, planned: int) -> str:

@@ -203,3 +203,16 @@ def test_the_card_section_gives_the_recipes_figures_and_refuses_a_recipe_without
     assert "song top-1 0.500 (majority rate 0.300, chance 0.100)" in text and "25.0 % of the D-PLACE" in text
     with pytest.raises(ValueError, match="no finished language-study run of recipe 'mixed'"):
         card_section([record], "mixed", ["en"])
+
+
+def test_the_report_counts_the_runs_recorded_before_as_planned_once() -> None:
+    from training.language_report import planned_runs
+
+    earlier = [
+        {"recipe": "mixed", "fold": 0, "seed": 0},
+        {"recipe": "sung", "fold": 1, "seed": 0},
+        {"recipe": "sung", "fold": 0, "seed": 0, "smoke": True},  # no result
+    ]
+    assert planned_runs(["sung"], [1], [0], earlier) == 2  # its own run, already recorded, counts once
+    assert planned_runs(["sung", "voiced"], [0, 1], [0], earlier) == 5
+    assert planned_runs(["mixed"], [0], [0], []) == 1
