@@ -22,7 +22,7 @@ from training.compare import run_variant
 from training.dataset import SongMels, label_space
 from training.export import export_run
 from training.language_study import NO_VOCALS, StudyRun, StudySongs, fold_split, test_societies
-from training.openset import Network
+from training.openset import VAL_FALSE_REJECTS, Network
 from training.prepare import mel_path
 from training.split import EXPOSURE, write_split
 
@@ -30,13 +30,18 @@ BASELINE_SEGMENTS = 8  # evenly spaced segments a training song: the features ar
 SongProbs = Callable[[np.ndarray], np.ndarray]  # a song's log-mel -> its language probabilities
 
 
-def language_figures(probs: np.ndarray, truth: list[str], labels: list[str]) -> dict[str, Any]:
-    """Song top-1, macro recall (over the true languages present), zxx rate and the reference rates.
+def language_figures(
+    probs: np.ndarray, truth: list[str], labels: list[str], *, threshold: float | None = None
+) -> dict[str, Any]:
+    """Song top-1, macro recall (over the true languages present), zxx rate and the reference rates
+    of the closed-set answer; with ``threshold``, also the answers as the service gives them.
 
     Args:
         probs: ``(n_songs, n_labels)`` song-level language probabilities.
         truth: each song's language (may be outside ``labels``: then only the zxx rate means much).
         labels: the output units' names.
+        threshold: the ``max_probability`` open-set rule's threshold: a song whose top probability
+            is under it is answered ``unknown`` (``served``: zxx rate, unknown rate, top-1 of all).
     """
     answers = [labels[i] for i in np.argmax(probs, axis=1)] if len(truth) else []
     right = [a == t for a, t in zip(answers, truth, strict=True)]
@@ -47,6 +52,15 @@ def language_figures(probs: np.ndarray, truth: list[str], labels: list[str]) -> 
     counts = {lang: truth.count(lang) for lang in sorted(set(truth))}
     known = [t for t in truth if t in labels and t != NO_VOCALS]
     n_classes = len([label for label in labels if label != NO_VOCALS])
+    served = None
+    if threshold is not None and truth:
+        accepted = probs.max(axis=1) >= threshold
+        served = {
+            "threshold": threshold,
+            "zxx_rate": float(np.mean(accepted & (np.array(answers) == NO_VOCALS))),
+            "unknown_rate": float(np.mean(~accepted)),
+            "top1": float(np.mean(accepted & np.array(right))),
+        }
     return {
         "songs": len(truth),
         "top1": float(np.mean(right)) if truth else None,
@@ -56,13 +70,21 @@ def language_figures(probs: np.ndarray, truth: list[str], labels: list[str]) -> 
         "chance": 1.0 / n_classes if known else None,
         "per_language": {lang: {"songs": counts[lang], "recall": per_language[lang]} for lang in counts},
         "answers": dict(sorted(Counter(answers).items())),
+        "served": served,
     }
 
 
-def _measure(song_probs: SongProbs, cache: Path, songs: list[Song], labels: list[str]) -> dict[str, Any]:
-    probs = np.array([song_probs(np.load(mel_path(cache, s.song_id))) for s in tqdm(songs, leave=False)])
+def _probs(song_probs: SongProbs, cache: Path, songs: list[Song], n_labels: int) -> np.ndarray:
+    probs = [song_probs(np.load(mel_path(cache, s.song_id))) for s in tqdm(songs, leave=False)]
+    return np.array(probs).reshape(len(songs), n_labels)
+
+
+def _measure(
+    song_probs: SongProbs, cache: Path, songs: list[Song], labels: list[str], threshold: float | None = None
+) -> dict[str, Any]:
+    probs = _probs(song_probs, cache, songs, len(labels))
     truth = [s.labels["language"] for s in songs]
-    return language_figures(probs.reshape(len(songs), len(labels)), truth, labels)
+    return language_figures(probs, truth, labels, threshold=threshold)
 
 
 def measured_sets(
@@ -110,6 +132,11 @@ def measure_run(run: StudyRun, songs: StudySongs, *, smoke: bool = False) -> dic
     def trivial(mel: np.ndarray) -> np.ndarray:
         return baseline.predict(segment(mel)[..., np.newaxis])["language"].mean(axis=0)
 
+    # the service's rule: the top probability that rejects VAL_FALSE_REJECTS of the validation songs
+    val = [s for s in everyone if role(s.song_id) == "val"]
+    threshold = float(
+        np.quantile(_probs(cnn, run.paths.cache, val, len(labels)).max(axis=1), VAL_FALSE_REJECTS)
+    )
     sets = measured_sets(songs, assignment, held_out, seed=run.seed)
     base = space["language"]
     counts = {name: len(chosen) for name, chosen in sets.items()}
@@ -123,7 +150,9 @@ def measure_run(run: StudyRun, songs: StudySongs, *, smoke: bool = False) -> dic
             "mixed_copies": sum(len(c) for c in copies.values()),
             "exposure": sum(r == EXPOSURE for r in assignment.values()),
         },
-        "cnn": {name: _measure(cnn, run.paths.cache, chosen, labels) for name, chosen in sets.items()},
+        "cnn": {
+            name: _measure(cnn, run.paths.cache, chosen, labels, threshold) for name, chosen in sets.items()
+        },
         "baseline": {name: _measure(trivial, run.paths.cache, chosen, base) for name, chosen in sets.items()},
         "train": closed.get("train", {}),
     }

@@ -70,6 +70,17 @@ def test_language_figures_against_majority_and_chance() -> None:
     assert figures["top1"] == 0.25 and figures["macro_recall"] == 0.25
     assert figures["zxx_rate"] == 0.25 and figures["majority_rate"] == 0.5 and figures["chance"] == 0.5
     assert figures["answers"] == {"es": 2, "fr": 1, "zxx": 1}
+    assert figures["served"] is None  # no rule asked
+
+
+def test_served_figures_answer_unknown_under_the_rule_threshold() -> None:
+    # top probabilities 0.9 (es, right), 0.7 (fr, wrong), 0.8 (zxx, wrong), 0.6 (es, wrong)
+    probs = np.array([[0.9, 0.1, 0.0], [0.2, 0.7, 0.1], [0.1, 0.1, 0.8], [0.6, 0.3, 0.1]])
+    figures = language_figures(probs, ["es", "es", "fr", "fr"], ["es", "fr", "zxx"], threshold=0.75)
+    assert figures["served"] == {"threshold": 0.75, "zxx_rate": 0.25, "unknown_rate": 0.5, "top1": 0.25}
+    assert figures["zxx_rate"] == 0.25 and figures["top1"] == 0.25  # the closed-set figures unchanged
+    stricter = language_figures(probs, ["es", "es", "fr", "fr"], ["es", "fr", "zxx"], threshold=0.85)
+    assert stricter["served"]["zxx_rate"] == 0.0 and stricter["served"]["unknown_rate"] == 0.75
 
 
 def test_the_report_gives_each_target_a_verdict() -> None:
@@ -105,6 +116,20 @@ def test_the_report_gives_each_target_a_verdict() -> None:
     assert "Runs: 1 of 2 planned" in text
     assert "D-PLACE 40.0 % (**missed**, by 30.0 points)" in text
     assert "97.0 % (met)" in text and "0.600 (met)" in text
+    assert "As served" not in text  # a record from before the served figures: none invented
+
+    def served(zxx: float, unknown: float, top1: float) -> dict[str, float]:
+        return {"threshold": 0.5, "zxx_rate": zxx, "unknown_rate": unknown, "top1": top1}
+
+    with_rule = {name: {**f, "served": served(0.05, 0.6, 0.45)} for name, f in sets.items()}
+    with_rule["instrumental"]["served"] = served(0.9, 0.1, 0.0)
+    text = render([{**record, "cnn": with_rule}], planned=1)
+    assert (
+        "As served (the open-set rule applied): D-PLACE singing answered zxx 5.0 % (met), unknown 60.0 %; "
+        "instrumental zxx 90.0 % (**missed**); unseen-speaker top-1 0.450 (**missed**)."
+    ) in text
+    row = "| (b) D-PLACE singing, test societies | paper's CNN | 10 | 40.0 % |"
+    assert row + " - | - | - | - | 5.0 % | 60.0 % | - |" in text
 
 
 def _benchmarks(root: Path) -> None:
@@ -201,6 +226,11 @@ def test_the_card_section_gives_the_recipes_figures_and_refuses_a_recipe_without
     text = card_section([record], "voiced", ["en", "fr", "zxx"])
     assert text.startswith("## Language\n- knows 2 languages (en, fr) and `zxx`")
     assert "song top-1 0.500 (majority rate 0.300, chance 0.100)" in text and "25.0 % of the D-PLACE" in text
+    assert "as the service answers" not in text  # a record without served figures
+    for name in record["cnn"]:
+        record["cnn"][name]["served"] = {"threshold": 0.4, "zxx_rate": 0.05, "unknown_rate": 0.7, "top1": 0.3}
+    served = card_section([record], "voiced", ["en", "fr", "zxx"])
+    assert "real singing answered `zxx` 5.0 %, `unknown` 70.0 %" in served and "top-1 0.300" in served
     with pytest.raises(ValueError, match="no finished language-study run of recipe 'mixed'"):
         card_section([record], "mixed", ["en"])
 
