@@ -133,10 +133,10 @@ def measure_run(run: StudyRun, songs: StudySongs, *, smoke: bool = False) -> dic
         return baseline.predict(segment(mel)[..., np.newaxis])["language"].mean(axis=0)
 
     # the service's rule: the top probability that rejects VAL_FALSE_REJECTS of the validation songs
+    # (without validation songs there is none, and no served figures)
     val = [s for s in everyone if role(s.song_id) == "val"]
-    threshold = float(
-        np.quantile(_probs(cnn, run.paths.cache, val, len(labels)).max(axis=1), VAL_FALSE_REJECTS)
-    )
+    val_top = _probs(cnn, run.paths.cache, val, len(labels)).max(axis=1) if val else None
+    threshold = None if val_top is None else float(np.quantile(val_top, VAL_FALSE_REJECTS))
     sets = measured_sets(songs, assignment, held_out, seed=run.seed)
     base = space["language"]
     counts = {name: len(chosen) for name, chosen in sets.items()}
