@@ -73,50 +73,49 @@ def _table(records: list[dict[str, Any]]) -> list[str]:
     return lines
 
 
+def _points(gap: float) -> str:
+    """A rate target's verdict from its gap (how far the rate is on the wrong side)."""
+    return "met" if gap <= 0 else f"**missed**, by {100 * gap:.1f} points"
+
+
+def _short(gap: float) -> str:
+    """A top-1 target's verdict from its gap."""
+    return "met" if gap <= 0 else f"**missed**, by {gap:.3f}"
+
+
 def _verdicts(records: list[dict[str, Any]]) -> list[str]:
     singing = _mean(records, "cnn", "singing_dplace", "zxx_rate")
     muldjord = _mean(records, "cnn", "singing_muldjord", "zxx_rate")
     instrumental = _mean(records, "cnn", "instrumental", "zxx_rate")
     top1 = _mean(records, "cnn", "unseen_speaker", "top1")
     majority = _mean(records, "cnn", "unseen_speaker", "majority_rate")
-
-    def verdict(ok: bool) -> str:
-        return "met" if ok else "**missed**"
-
-    served_singing = _served(records, "singing_dplace", "zxx_rate")
-    served_instrumental = _served(records, "instrumental", "zxx_rate")
-    served_top1 = _served(records, "unseen_speaker", "top1")
+    need = max(TARGETS["unseen_top1_min"], (majority or 0.0) + TARGETS["over_majority"])
     out = []
     if singing is not None:
-        gap = singing - TARGETS["singing_zxx_max"]
         out.append(
-            f"- Real singing answered zxx <= 10 %: D-PLACE {_pct(singing)} ({verdict(gap <= 0)}"
-            + (f", by {100 * gap:.1f} points" if gap > 0 else "")
-            + f"); muldjord mixes {_pct(muldjord)}."
+            f"- Real singing answered zxx <= 10 %: D-PLACE {_pct(singing)} "
+            f"({_points(singing - TARGETS['singing_zxx_max'])}); muldjord mixes {_pct(muldjord)}."
         )
     if instrumental is not None:
-        gap = TARGETS["instrumental_zxx_min"] - instrumental
         out.append(
-            f"- Instrumental test tracks answered zxx >= 95 %: {_pct(instrumental)} ({verdict(gap <= 0)}"
-            + (f", by {100 * gap:.1f} points" if gap > 0 else "")
-            + ")."
+            f"- Instrumental test tracks answered zxx >= 95 %: {_pct(instrumental)} "
+            f"({_points(TARGETS['instrumental_zxx_min'] - instrumental)})."
         )
     if top1 is not None and majority is not None:
-        need = max(TARGETS["unseen_top1_min"], majority + TARGETS["over_majority"])
         out.append(
             f"- Unseen-speaker song top-1 >= 0.5 and >= majority + 0.2 (= {need:.3f}): {top1:.3f} "
-            f"({verdict(top1 >= need)}" + (f", by {need - top1:.3f}" if top1 < need else "") + ")."
+            f"({_short(need - top1)})."
         )
-    if served_singing is not None and served_instrumental is not None and served_top1 is not None:
-        need = max(TARGETS["unseen_top1_min"], (majority or 0.0) + TARGETS["over_majority"])
-        sung_ok = served_singing <= TARGETS["singing_zxx_max"]
-        instrumental_ok = served_instrumental >= TARGETS["instrumental_zxx_min"]
+    sung = _served(records, "singing_dplace", "zxx_rate")
+    played = _served(records, "instrumental", "zxx_rate")
+    spoken = _served(records, "unseen_speaker", "top1")
+    if sung is not None and played is not None and spoken is not None:
         out.append(
-            "- As served (the open-set rule applied): D-PLACE singing answered zxx "
-            f"{_pct(served_singing)} ({verdict(sung_ok)}), "
+            f"- As served (the open-set rule applied): D-PLACE singing answered zxx {_pct(sung)} "
+            f"({_points(sung - TARGETS['singing_zxx_max'])}), "
             f"unknown {_pct(_served(records, 'singing_dplace', 'unknown_rate'))}; instrumental zxx "
-            f"{_pct(served_instrumental)} ({verdict(instrumental_ok)}); unseen-speaker top-1 "
-            f"{served_top1:.3f} ({verdict(served_top1 >= need)})."
+            f"{_pct(played)} ({_points(TARGETS['instrumental_zxx_min'] - played)}); unseen-speaker top-1 "
+            f"{spoken:.3f} ({_short(need - spoken)})."
         )
     return out
 

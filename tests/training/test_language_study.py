@@ -126,7 +126,8 @@ def test_the_report_gives_each_target_a_verdict() -> None:
     text = render([{**record, "cnn": with_rule}], planned=1)
     assert (
         "As served (the open-set rule applied): D-PLACE singing answered zxx 5.0 % (met), unknown 60.0 %; "
-        "instrumental zxx 90.0 % (**missed**); unseen-speaker top-1 0.450 (**missed**)."
+        "instrumental zxx 90.0 % (**missed**, by 5.0 points); "
+        "unseen-speaker top-1 0.450 (**missed**, by 0.050)."
     ) in text
     row = "| (b) D-PLACE singing, test societies | paper's CNN | 10 | 40.0 % |"
     assert row + " - | - | - | - | 5.0 % | 60.0 % | - |" in text
