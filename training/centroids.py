@@ -33,7 +33,7 @@ from frontend.signature import EMBEDDING, Signature, TensorSpec
 from training.card import with_centroids
 from training.catalog import labelled
 from training.onnx_graph import expose_head_input
-from training.openset import VAL_FALSE_REJECTS, Network, SongOutputs
+from training.openset import VAL_FALSE_REJECTS, Network, SongOutputs, val_threshold
 from training.openset_report import manifest_paths
 from training.prepare import mel_path
 from training.run_folder import songs_by_split
@@ -90,7 +90,7 @@ def compute(
         threshold=0.0,
     )
     val, _ = best_cosines([outputs[s.song_id] for s in parts["val"]], draft)
-    threshold = round(float(np.quantile(val, VAL_FALSE_REJECTS)), 6)
+    threshold = round(val_threshold(val), 6)
     test, top = best_cosines([outputs[s.song_id] for s in parts["test"]], draft)
     truth = np.array([ids.index(s.labels["artist"]) for s in parts["test"]])
     calibration: dict[str, object] = {

@@ -32,7 +32,7 @@ from frontend.audio import SEGMENT_FRAMES, segment
 from frontend.centroids import unit_rows
 from training.baseline import segment_features
 from training.catalog import Song
-from training.openset import VAL_FALSE_REJECTS, Network
+from training.openset import Network, val_threshold
 from training.openset_study import GAMEMUSIC, StudyPaths
 from training.prepare import mel_path, read_index
 from training.run_folder import write_json_atomic
@@ -108,7 +108,7 @@ def measure(data: FoldSongs, vectors: dict[str, np.ndarray], *, standardise: boo
     trained_ids = sorted({_artist(s) for s in data.train})
     trained = np.stack([train[[_artist(s) == a for s in data.train]].mean(axis=0) for a in trained_ids])
     trained_units = unit_rows(trained / scale, centre / scale)
-    threshold = float(np.quantile((units(data.val) @ trained_units.T).max(axis=1), VAL_FALSE_REJECTS))
+    threshold = val_threshold((units(data.val) @ trained_units.T).max(axis=1))
     out: dict[str, Any] = {"threshold": threshold}
     for k in KS:
         enrolled_ids = sorted(data.pools)

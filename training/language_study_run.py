@@ -22,7 +22,7 @@ from training.compare import run_variant
 from training.dataset import SongMels, label_space
 from training.export import export_run
 from training.language_study import NO_VOCALS, StudyRun, StudySongs, fold_split, test_societies
-from training.openset import VAL_FALSE_REJECTS, Network
+from training.openset import Network, val_threshold
 from training.prepare import mel_path
 from training.split import EXPOSURE, write_split
 
@@ -136,7 +136,7 @@ def measure_run(run: StudyRun, songs: StudySongs, *, smoke: bool = False) -> dic
     # (without validation songs there is none, and no served figures)
     val = [s for s in everyone if role(s.song_id) == "val"]
     val_top = _probs(cnn, run.paths.cache, val, len(labels)).max(axis=1) if val else None
-    threshold = None if val_top is None else float(np.quantile(val_top, VAL_FALSE_REJECTS))
+    threshold = None if val_top is None else val_threshold(val_top)
     sets = measured_sets(songs, assignment, held_out, seed=run.seed)
     base = space["language"]
     counts = {name: len(chosen) for name, chosen in sets.items()}

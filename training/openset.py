@@ -20,7 +20,7 @@ from validation songs (never trained on); the figures from test songs (known) ag
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -38,6 +38,15 @@ from training.onnx_graph import expose_head_input
 
 BATCH = 64
 VAL_FALSE_REJECTS = 0.10  # the operating threshold rejects this share of the validation songs
+
+
+def val_threshold(scores: Sequence[float] | np.ndarray) -> float:
+    """The operating threshold: the score under which VAL_FALSE_REJECTS of the validation songs fall.
+
+    Args:
+        scores: one score per validation song (higher = more like a known label).
+    """
+    return float(np.quantile(scores, VAL_FALSE_REJECTS))
 
 
 @dataclass(frozen=True)
@@ -155,7 +164,7 @@ def measure(
     """AUROC, and the rates at the threshold set on the validation songs."""
     known = np.array([score(s) for s in test])
     outside = np.array([score(s) for s in unknown])
-    threshold = float(np.quantile([score(s) for s in val], VAL_FALSE_REJECTS))
+    threshold = val_threshold([score(s) for s in val])
     accepted = known >= threshold
     top1 = np.array([int(np.argmax(s.probs[task])) for s in test]) == test_labels
     auroc = roc_auc_score(np.r_[np.ones(len(known)), np.zeros(len(outside))], np.r_[known, outside])
