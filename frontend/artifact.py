@@ -43,6 +43,7 @@ METRICS_FILE = "metrics.json"
 TRITON_CONFIG_FILE = "config.pbtxt"
 CARD_FILE = "README.md"
 SIGNATURE_FILE = "signature.json"
+GALLERY_TASK = "artist"  # the head a folder's centroids.json serves
 
 
 class ArtifactError(RuntimeError):
@@ -63,6 +64,7 @@ class Artifact:
     metrics: dict[str, Any] = field(default_factory=dict)
     openset: dict[str, OpenSetRule] = field(default_factory=dict)  # task -> rule; none: closed set
     centroids: ArtistCentroids | None = None  # how songs compare with artists; None: no gallery
+    gallery_task: str | None = None  # the head whose labels the gallery serves; None: no gallery
 
     @property
     def tasks(self) -> list[str]:
@@ -189,6 +191,7 @@ def load_artifact(path: Path | str, *, version: int | None = None) -> Artifact:
     labels = _read_labels(model_dir / LABELS_FILE)
     metrics_path = model_dir / METRICS_FILE
     signature = _read_signature(model_dir, labels)
+    centroids = _read_centroids(model_dir, labels, signature, task=GALLERY_TASK)
     return Artifact(
         name=model_dir.name,
         version=version,
@@ -199,18 +202,21 @@ def load_artifact(path: Path | str, *, version: int | None = None) -> Artifact:
         frontend=frontend,
         metrics=_read_json(metrics_path) if metrics_path.is_file() else {},
         openset=_read_openset(model_dir, signature.heads),
-        centroids=_read_centroids(model_dir, labels, signature),
+        centroids=centroids,
+        gallery_task=GALLERY_TASK if centroids is not None else None,
     )
 
 
-def _read_centroids(model_dir: Path, labels: LabelSet, signature: Signature) -> ArtistCentroids | None:
+def _read_centroids(
+    model_dir: Path, labels: LabelSet, signature: Signature, *, task: str
+) -> ArtistCentroids | None:
     path = model_dir / CENTROIDS_FILE
     if not path.is_file():
         return None
     embedding = next((o for o in signature.outputs if o.name == EMBEDDING), None)
-    if embedding is None or "artist" not in labels:
-        raise ArtifactError(f"{path}: the model has no {EMBEDDING!r} output or no artist head to compare")
-    ids = [label.id for label in labels["artist"]]
+    if embedding is None or task not in labels:
+        raise ArtifactError(f"{path}: the model has no {EMBEDDING!r} output or no {task!r} head to compare")
+    ids = [label.id for label in labels[task]]
     try:
         return parse_centroids(
             _read_json(path), artist_ids=ids, dim=int(embedding.shape[-1]), where=str(path)
