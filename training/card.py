@@ -69,7 +69,7 @@ segment probabilities.
   (patience {config.get("patience")}, best weights kept); seed {config.get("seed")}
 - {_batch_norm_line(config)}
 - {export.get("params", "?")} parameters; ONNX opset {export.get("onnx_opset", "?")}; largest difference
-  between ONNX Runtime and Keras outputs on a random batch: {export.get("parity_max_abs_diff", "?")}
+  between ONNX Runtime and Keras outputs on a random batch: {_parity_text(export)}
 
 ## Metrics
 {_metrics_table(metrics)}
@@ -125,3 +125,10 @@ def with_section(card: str, heading: str, section: str) -> str:
         card = before + after[after.index("## ") :]
     before, front_end, after = card.partition("## Front end")
     return before + section + front_end + after
+
+
+def _parity_text(export: dict[str, Any]) -> str:
+    """The export's parity figure: relative since the tolerance became relative, absolute before."""
+    if "parity_max_rel_diff" in export:
+        return f"{export['parity_max_rel_diff']} (relative to each output's largest magnitude, or 1)"
+    return f"{export.get('parity_max_abs_diff', '?')} (absolute)"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from training.catalog import Song
-from training.language_study import StudySongs
+from training.studies.language import StudySongs
 
 
 def song(i: int, source: str, **labels: str) -> Song:

@@ -52,7 +52,8 @@ def test_outlier_exposure_trains_the_first_head_unless_another_task_is_named() -
 
 
 def test_the_train_command_passes_the_exposure_task_on() -> None:
-    from training.cli import _config, build_parser
+    from training.cli.config import config_from_args
+    from training.cli.main import build_parser
 
     args = build_parser().parse_args(
         [
@@ -71,7 +72,7 @@ def test_the_train_command_passes_the_exposure_task_on() -> None:
             "zxx",
         ]
     )
-    config = _config(args)
+    config = config_from_args(args)
     assert (config.outlier_exposure, config.exposed_task, config.exposure_excludes) == (
         0.5,
         "language",

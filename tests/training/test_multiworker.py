@@ -18,7 +18,7 @@ import pytest
 from frontend.artifact import load_artifact
 from frontend.audio import INPUT_SHAPE
 from tests.conftest import write_catalog
-from training.cli import main
+from training.cli.main import main
 from training.run_folder import RunFolder
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -53,7 +53,7 @@ def prepared(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_two_workers_train_and_the_chief_exports(prepared: Path) -> None:
     run, ports = prepared / "run", free_ports(WORKERS)
     cluster = {"worker": [f"127.0.0.1:{port}" for port in ports]}
-    command = [sys.executable, "-m", "training.cli", "train", "--cache", str(prepared / "cache")]
+    command = [sys.executable, "-m", "training.cli.main", "train", "--cache", str(prepared / "cache")]
     command += ["--split", str(prepared / "split.json"), "--run", str(run), "--epochs", "1"]
     command += ["--segments-per-song", "2", "--batch-size", str(BATCH)]
     processes: list[subprocess.Popen[bytes]] = []

@@ -10,7 +10,7 @@ import pytest
 from frontend.artifact import load_artifact
 from frontend.audio import N_MELS
 from tests.service.samples import LABELS, make_artifact
-from training.cli import main
+from training.cli.main import main
 from training.openset import Network, SongOutputs, fit_scores, measure
 
 DIM = 12

@@ -9,7 +9,7 @@ import pytest
 
 from tests.conftest import write_catalog
 from training import train as train_module
-from training.cli import main
+from training.cli.main import main
 from training.config import TrainConfig
 from training.run_folder import RunFolder
 from training.train import train

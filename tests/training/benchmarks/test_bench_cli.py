@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from training.benchmarks import BENCHMARKS, build_benchmark
-from training.cli import build_parser, main
+from training.cli.main import build_parser, main
 
 
 def test_help_lists_the_benchmarks(capsys: pytest.CaptureFixture[str]) -> None:

@@ -1,4 +1,4 @@
-"""``reports/openset.md`` from the open-set study's run records (:mod:`training.openset_study`)."""
+"""``reports/openset.md`` from the open-set study's run records (:mod:`training.studies.openset`)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from training.openset import VAL_FALSE_REJECTS, OpenSetFigures, verdict
-from training.openset_study import BENCHMARKS, mean_range
+from training.studies.openset import BENCHMARKS, mean_range
 
 METRICS = (
     ("auroc", "AUROC", "{:.3f}"),

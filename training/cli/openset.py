@@ -1,10 +1,9 @@
-"""``songid`` subcommands of the open set and the gallery: ``openset``, ``centroids``,
-``openset-study`` and ``enrolment-study`` (the rest are in :mod:`training.cli`)."""
+"""``songid`` subcommands of the open set and the gallery on an exported model: ``openset``,
+``centroids`` and ``exposure-split``."""
 
 from __future__ import annotations
 
 import argparse
-import os
 from pathlib import Path
 from typing import Any
 
@@ -28,44 +27,6 @@ def cmd_centroids(args: argparse.Namespace) -> int:
     from training.centroids import command
 
     print("\n".join(command(args.model, args.cache, args.split, args.unknown)))
-    return 0
-
-
-def cmd_openset_study(args: argparse.Namespace) -> int:
-    from training.openset_study import StudyPaths, plan_runs, study
-    from training.openset_study_report import write
-    from training.study_records import read_records
-
-    paths = StudyPaths(args.benchmarks, args.caches, args.runs, args.records)
-    planned = len(plan_runs(args.only, args.seeds, paths, jobs=args.jobs)[0])
-
-    def report() -> None:
-        write(read_records(paths.records), args.out, planned=planned)
-
-    from training.openset_study_run import measure_run  # TensorFlow
-
-    study(
-        args.only,
-        args.seeds,
-        paths=paths,
-        jobs=args.jobs,
-        smoke=args.smoke,
-        on_record=report,
-        runner=measure_run,
-    )
-    report()
-    print(f"report written to {args.out}")
-    return 0
-
-
-def cmd_enrolment_study(args: argparse.Namespace) -> int:
-    from training.enrolment_report import write
-    from training.enrolment_study import study
-    from training.openset_study import StudyPaths
-
-    paths = StudyPaths(args.benchmarks, args.caches, args.runs, args.records)
-    write(study(paths, args.work), args.out)
-    print(f"report written to {args.out}")
     return 0
 
 
@@ -99,34 +60,6 @@ def add_openset_commands(sub: Any) -> None:
     p.add_argument("--split", type=Path, required=True, help="their split: train (means), val (threshold)")
     p.add_argument("--unknown", type=Path, default=None, help="manifest of songs by others (calibration)")
     p.set_defaults(func=cmd_centroids)
-
-    p = sub.add_parser(
-        "openset-study", help="open-set protocol: leave-artists-out, recipes x scores (resumable)"
-    )
-    p.add_argument("--only", nargs="+", default=["gamemusic", "voices"], choices=("gamemusic", "voices"))
-    p.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
-    p.add_argument("--benchmarks", type=Path, default=Path("data/benchmarks"))
-    p.add_argument("--caches", type=Path, default=Path("data/cache"))
-    p.add_argument("--runs", type=Path, default=Path("data/runs/openset"))
-    p.add_argument("--records", type=Path, default=Path("reports/runs/openset"))
-    p.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
-    p.add_argument(
-        "--smoke", action="store_true", help="one epoch a run: checks the pipeline, not the method"
-    )
-    p.add_argument("--out", type=Path, default=Path("reports/openset.md"))
-    p.set_defaults(func=cmd_openset_study)
-
-    p = sub.add_parser("enrolment-study", help="enrol held-out composers from k songs (after openset-study)")
-    for flag, default in (
-        ("benchmarks", "data/benchmarks"),
-        ("caches", "data/cache"),
-        ("runs", "data/runs/openset"),
-    ):
-        p.add_argument(f"--{flag}", type=Path, default=Path(default))
-    p.add_argument("--records", type=Path, default=Path("reports/runs/openset"))
-    p.add_argument("--work", type=Path, default=Path("reports/runs/enrolment"), help="per-fold records")
-    p.add_argument("--out", type=Path, default=Path("reports/enrolment.md"))
-    p.set_defaults(func=cmd_enrolment_study)
 
     p = sub.add_parser("exposure-split", help="half of a manifest of outsiders as a split's exposure part")
     p.add_argument("--split", type=Path, required=True, help="the split to extend")

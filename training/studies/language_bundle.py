@@ -1,7 +1,7 @@
 """The bundled model's training songs: every benchmark, each song in one role, and its mixed copies.
 
 ``songid language-split`` writes what ``songid train`` then reads: a mel cache of the six
-benchmarks (:func:`training.language_study.load_songs`), its copy with every training speech song
+benchmarks (:func:`training.studies.language.load_songs`), its copy with every training speech song
 mixed over training music (the chosen recipe's :class:`~training.augment.AugmentConfig`), and a
 split over it. Songs a previous split already placed (the version-4 bundle's gamemusic and voices)
 keep their role, so the closed-set figures stay comparable; speech is split 80/10/10 by group,
@@ -20,8 +20,8 @@ from pathlib import Path
 from training.augment import augmented_split, build_augmented_cache
 from training.benchmarks.manifest import write_csv
 from training.catalog import Song
-from training.language_study import Recipe, StudySongs, load_songs
 from training.split import EXPOSURE, split_songs, write_split
+from training.studies.language import Recipe, StudySongs, load_songs
 
 OUTSIDE_FILE = "outside-languages.csv"  # beside the split
 

@@ -18,13 +18,13 @@ from frontend.audio import segment
 from training.augment import augmented_split, build_augmented_cache
 from training.baseline import BaselineConfig, LogRegBaseline
 from training.catalog import Song
-from training.compare import run_variant
 from training.dataset import SongMels, label_space
 from training.export import export_run
-from training.language_study import NO_VOCALS, StudyRun, StudySongs, fold_split, test_societies
 from training.openset import Network, val_threshold
 from training.prepare import mel_path
 from training.split import EXPOSURE, write_split
+from training.studies.compare import run_variant
+from training.studies.language import NO_VOCALS, StudyRun, StudySongs, fold_split, test_societies
 
 BASELINE_SEGMENTS = 8  # evenly spaced segments a training song: the features are cheap, the fit is not
 SongProbs = Callable[[np.ndarray], np.ndarray]  # a song's log-mel -> its language probabilities
@@ -90,7 +90,7 @@ def _measure(
 def measured_sets(
     songs: StudySongs, assignment: dict[str, str], held_out: tuple[str, ...], *, seed: int
 ) -> dict[str, list[Song]]:
-    """The songs each figure of the report is measured on (see :mod:`training.language_study`)."""
+    """The songs each figure of the report is measured on (see :mod:`training.studies.language`)."""
     tested = test_societies(songs.excerpts(), seed=seed)
     excerpts = [s for s in songs.excerpts() if s.labels["society"] in tested]
     return {
@@ -110,7 +110,7 @@ def measure_run(run: StudyRun, songs: StudySongs, *, smoke: bool = False) -> dic
     speech = [s for s in songs.speech if role(s.song_id) == "train"]
     mix = run.recipe.mix
     mixed_cache = run.paths.caches / f"language-mix-{mix.chain_key()}-seed{run.seed}"  # same music a seed
-    copies = build_augmented_cache(run.paths.cache, mixed_cache, speech, config=mix, music=music)
+    copies = build_augmented_cache(run.cache_dir, mixed_cache, speech, config=mix, music=music)
     split_file = run.run_dir.parent / f"{run.run_dir.name}.split.json"
     write_split(split_file, augmented_split(assignment, copies), seed=run.seed, held_out=list(held_out))
     config = run.config(smoke=smoke)
@@ -123,7 +123,7 @@ def measure_run(run: StudyRun, songs: StudySongs, *, smoke: bool = False) -> dic
     trained = [s for s in everyone if role(s.song_id) == "train"]
     space = label_space(trained, config.tasks)
     fitted = BaselineConfig(tasks=config.tasks, segments_per_song=BASELINE_SEGMENTS)
-    train_mels = SongMels.load(run.paths.cache, trained, space)
+    train_mels = SongMels.load(run.cache_dir, trained, space)
     baseline = LogRegBaseline.fit(train_mels, space, fitted, seed=run.seed)
 
     def cnn(mel: np.ndarray) -> np.ndarray:
@@ -135,7 +135,7 @@ def measure_run(run: StudyRun, songs: StudySongs, *, smoke: bool = False) -> dic
     # the service's rule: the top probability that rejects VAL_FALSE_REJECTS of the validation songs
     # (without validation songs there is none, and no served figures)
     val = [s for s in everyone if role(s.song_id) == "val"]
-    val_top = _probs(cnn, run.paths.cache, val, len(labels)).max(axis=1) if val else None
+    val_top = _probs(cnn, run.cache_dir, val, len(labels)).max(axis=1) if val else None
     threshold = None if val_top is None else val_threshold(val_top)
     sets = measured_sets(songs, assignment, held_out, seed=run.seed)
     base = space["language"]
@@ -151,8 +151,8 @@ def measure_run(run: StudyRun, songs: StudySongs, *, smoke: bool = False) -> dic
             "exposure": sum(r == EXPOSURE for r in assignment.values()),
         },
         "cnn": {
-            name: _measure(cnn, run.paths.cache, chosen, labels, threshold) for name, chosen in sets.items()
+            name: _measure(cnn, run.cache_dir, chosen, labels, threshold) for name, chosen in sets.items()
         },
-        "baseline": {name: _measure(trivial, run.paths.cache, chosen, base) for name, chosen in sets.items()},
+        "baseline": {name: _measure(trivial, run.cache_dir, chosen, base) for name, chosen in sets.items()},
         "train": closed.get("train", {}),
     }

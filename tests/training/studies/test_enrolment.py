@@ -7,8 +7,8 @@ from pathlib import Path
 import numpy as np
 
 from training.catalog import Song
-from training.enrolment_report import render
-from training.enrolment_study import KS, POOL, FoldSongs, measure
+from training.studies.enrolment import KS, POOL, FoldSongs, measure
+from training.studies.enrolment_report import render
 
 
 def _songs(artist: str, n: int, start: int) -> list[Song]:
@@ -61,8 +61,8 @@ def test_the_report_pools_the_folds_and_judges_the_target() -> None:
 def test_the_study_needs_the_open_set_study_first(tmp_path: Path) -> None:
     import pytest
 
-    from training.enrolment_study import study
-    from training.openset_study import StudyPaths
+    from training.studies.enrolment import study
+    from training.studies.paths import StudyPaths
 
     paths = StudyPaths(tmp_path / "b", tmp_path / "c", tmp_path / "runs", tmp_path / "records")
     with pytest.raises(FileNotFoundError, match="run `songid openset-study` first"):

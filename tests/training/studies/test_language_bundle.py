@@ -8,9 +8,9 @@ import pytest
 
 from tests.training.study_songs import study_songs
 from training.catalog import Song, load_catalog
-from training.language_bundle import OUTSIDE_FILE, bundle_split, write_bundle_split, write_outside
-from training.language_study import MIXED, SUNG
 from training.split import EXPOSURE
+from training.studies.language import MIXED, SUNG
+from training.studies.language_bundle import OUTSIDE_FILE, bundle_split, write_bundle_split, write_outside
 
 
 def test_every_song_has_one_role_and_earlier_roles_are_kept() -> None:

@@ -11,9 +11,10 @@ import pytest
 from frontend.audio import SAMPLE_RATE
 from tests.conftest import tone, write_audio
 from tests.training.test_compare import fake_metrics
-from training.reproduce import reproduce
-from training.reproduce_plan import Paths, RunSpec, benchmark_plan
 from training.split import read_split
+from training.studies.paths import StudyPaths
+from training.studies.reproduce import reproduce
+from training.studies.reproduce_plan import RunSpec, benchmark_plan
 
 
 def _benchmark(root: Path, name: str, rows: list[dict[str, str]]) -> None:
@@ -28,7 +29,7 @@ def _benchmark(root: Path, name: str, rows: list[dict[str, str]]) -> None:
 
 
 @pytest.fixture
-def paths(tmp_path: Path) -> Paths:
+def paths(tmp_path: Path) -> StudyPaths:
     bench = tmp_path / "benchmarks"
     _benchmark(
         bench,
@@ -48,8 +49,13 @@ def paths(tmp_path: Path) -> Paths:
             for k in range(5)
         ],
     )
-    return Paths(
-        benchmarks=bench, caches=tmp_path / "cache", runs=tmp_path / "runs", reports=tmp_path / "reports"
+    reports = tmp_path / "reports"
+    return StudyPaths(
+        benchmarks=bench,
+        caches=tmp_path / "cache",
+        runs=tmp_path / "runs",
+        records=reports / "runs",
+        reports=reports,
     )
 
 
@@ -70,7 +76,7 @@ class FakeRunner:
         return metrics
 
 
-def test_interrupted_reproduction_resumes_and_never_redoes_a_run(paths: Paths) -> None:
+def test_interrupted_reproduction_resumes_and_never_redoes_a_run(paths: StudyPaths) -> None:
     n_runs = 3 * 5  # seeds x (baseline + 4 CNN rows)
     with pytest.raises(KeyboardInterrupt):
         reproduce("gamemusic", paths=paths, runner=FakeRunner(fail_at=4), jobs=1)
@@ -103,7 +109,7 @@ class ResumedRunner(FakeRunner):
         return metrics
 
 
-def test_a_resumed_run_is_counted_in_the_total_but_not_in_the_time_per_run(paths: Paths) -> None:
+def test_a_resumed_run_is_counted_in_the_total_but_not_in_the_time_per_run(paths: StudyPaths) -> None:
     reproduce("gamemusic", paths=paths, runner=ResumedRunner(), jobs=1)
     report = (paths.reports / "gamemusic.md").read_text()
     assert "finished runs: 0.04 h (141 s; 1 resumed after an interruption, timed from the resume)" in report
@@ -111,7 +117,7 @@ def test_a_resumed_run_is_counted_in_the_total_but_not_in_the_time_per_run(paths
     assert "| cnn-artist-only | 3 (+0 to run) | 10 |" in report
 
 
-def test_records_beside_the_report_carry_finished_runs_to_another_machine(paths: Paths) -> None:
+def test_records_beside_the_report_carry_finished_runs_to_another_machine(paths: StudyPaths) -> None:
     import shutil
 
     reproduce("gamemusic", paths=paths, runner=FakeRunner(), jobs=1, seeds=[0])
@@ -131,7 +137,7 @@ def test_records_beside_the_report_carry_finished_runs_to_another_machine(paths:
 
 
 @pytest.mark.parametrize("kept_in", ["runs", "records"])
-def test_runs_of_another_configuration_are_refused(paths: Paths, kept_in: str) -> None:
+def test_runs_of_another_configuration_are_refused(paths: StudyPaths, kept_in: str) -> None:
     reproduce("gamemusic", paths=paths, runner=FakeRunner(), jobs=1, seeds=[0])
     folder = paths.runs if kept_in == "runs" else paths.reports / "runs"
     plan_file = folder / "gamemusic" / "plan.json"
@@ -142,7 +148,7 @@ def test_runs_of_another_configuration_are_refused(paths: Paths, kept_in: str) -
         reproduce("gamemusic", paths=paths, runner=FakeRunner(), jobs=1)
 
 
-def test_smoke_runs_elsewhere_with_a_tiny_budget(paths: Paths) -> None:
+def test_smoke_runs_elsewhere_with_a_tiny_budget(paths: StudyPaths) -> None:
     runner = FakeRunner()
     reproduce("gamemusic", paths=paths, runner=runner, jobs=1, smoke=True)
     assert len(runner.calls) == 5 and {s.seed for s in runner.calls} == {0}
@@ -151,7 +157,7 @@ def test_smoke_runs_elsewhere_with_a_tiny_budget(paths: Paths) -> None:
     assert "**Smoke configuration**" in (paths.reports / "gamemusic.md").read_text()
 
 
-def test_voices_unseen_voice_and_augmented_rows(paths: Paths) -> None:
+def test_voices_unseen_voice_and_augmented_rows(paths: StudyPaths) -> None:
     runner = FakeRunner()
     reproduce("voices", paths=paths, runner=runner, jobs=1, seeds=[0])
     plan = benchmark_plan("voices")

@@ -1,6 +1,6 @@
 """One run of the open-set study: split, train, export, then every score measured on the export.
 
-Imports TensorFlow (through training and export); :mod:`training.openset_study` imports this
+Imports TensorFlow (through training and export); :mod:`training.studies.openset` imports this
 lazily.
 """
 
@@ -16,13 +16,13 @@ from frontend.artifact import load_artifact
 from frontend.audio import SAMPLE_RATE, load_audio, log_mel
 from frontend.evidence import assess
 from training.catalog import Song
-from training.compare import run_variant
 from training.export import export_run
 from training.openset import Network, Score, SongOutputs, keep_outputs, measure_every_score, restore_outputs
-from training.openset_study import StudyRun, study_split
 from training.prepare import mel_path
 from training.signals import no_evidence_corpus
 from training.split import SPLITS, write_split
+from training.studies.compare import run_variant
+from training.studies.openset import StudyRun, study_split
 
 EXPORT_DIR = "export"
 MODEL_NAME = "study"

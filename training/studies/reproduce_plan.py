@@ -1,5 +1,5 @@
 """What ``songid reproduce`` runs for each benchmark: protocols, rows, seeds and the fixed budget,
-and where (:class:`Paths`, one :class:`RunSpec` per run).
+and where (one :class:`RunSpec` per run, in :class:`training.studies.paths.StudyPaths`).
 
 The budget is paper-style sampling (a few 3 s segments per song redrawn every epoch) and a fixed
 number of epochs (patience = epochs, so no early stop; the weights of the epoch with the lowest
@@ -29,6 +29,7 @@ from training.baseline import BaselineConfig
 from training.config import TrainConfig
 from training.protocols import SONG_SPLIT, UNSEEN_VOICE, Fold
 from training.run_folder import RunFolder, write_json_atomic
+from training.studies.paths import smoke as smoke_budget
 
 BASELINE_ROW = "baseline-logreg"
 AUG_SUFFIX = "+aug"
@@ -91,16 +92,6 @@ class BenchmarkPlan:
         d = asdict(self)
         d["train"] = self.train.to_json()
         return d
-
-
-@dataclass(frozen=True)
-class Paths:
-    """Where benchmarks, mel caches, runs and reports live (relative to the working folder)."""
-
-    benchmarks: Path = Path("data/benchmarks")
-    caches: Path = Path("data/cache")
-    runs: Path = Path("data/runs/reproduce")
-    reports: Path = Path("reports")
 
 
 @dataclass(frozen=True)
@@ -229,7 +220,7 @@ def benchmark_plan(name: str, *, smoke: bool = False) -> BenchmarkPlan:
         plan = replace(
             plan,
             seeds=(0,),
-            train=replace(plan.train, epochs=1, patience=1, segments_per_song=2, val_segments_per_song=2),
+            train=smoke_budget(plan.train),
             baseline=replace(plan.baseline, segments_per_song=4),
             augment=augment,
             smoke=True,

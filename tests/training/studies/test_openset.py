@@ -10,16 +10,16 @@ import pytest
 
 from tests.conftest import tone, write_audio
 from training.catalog import Song
-from training.openset_study import (
-    StudyPaths,
+from training.split import EXPOSURE
+from training.studies.openset import (
     StudyRun,
     gamemusic_folds,
     study,
     study_split,
 )
-from training.openset_study_report import render
-from training.split import EXPOSURE
-from training.study_records import read_records
+from training.studies.openset_report import render
+from training.studies.paths import StudyPaths
+from training.studies.records import read_records
 
 
 def _song(i: int, artist: str) -> Song:
@@ -106,7 +106,7 @@ def test_a_missing_benchmark_is_named(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_one_smoke_run_trains_exports_and_measures_every_score(tmp_path: Path) -> None:
-    from training.openset_study_run import measure_run
+    from training.studies.openset_run import measure_run
 
     folder = tmp_path / "benchmarks" / "gamemusic"
     (folder / "audio").mkdir(parents=True)

@@ -10,19 +10,19 @@ import pytest
 
 from tests.conftest import tone, write_audio
 from tests.training.study_songs import song, study_songs
-from training.language_report import render
-from training.language_study import (
+from training.studies.language import (
     MIXED,
     SUNG,
-    StudyPaths,
     fold_split,
     held_out_voices,
     societies_split,
     source_of,
     study,
 )
-from training.language_study_run import language_figures, measured_sets
-from training.study_records import read_records
+from training.studies.language_report import render
+from training.studies.language_run import language_figures, measured_sets
+from training.studies.paths import StudyPaths
+from training.studies.records import read_records
 
 
 def test_the_source_is_the_benchmark_folder() -> None:
@@ -164,7 +164,7 @@ def _benchmarks(root: Path) -> None:
 
 @pytest.mark.slow
 def test_one_smoke_run_trains_both_models_and_measures_every_test_set(tmp_path: Path) -> None:
-    from training.language_study_run import measure_run
+    from training.studies.language_run import measure_run
 
     _benchmarks(tmp_path / "benchmarks")
     paths = StudyPaths(tmp_path / "benchmarks", tmp_path / "cache", tmp_path / "runs", tmp_path / "records")
@@ -181,8 +181,8 @@ def test_one_smoke_run_trains_both_models_and_measures_every_test_set(tmp_path: 
 
 
 def test_the_command_offers_every_recipe_and_voiced_leaves_zxx_out_of_the_outlier_target() -> None:
-    from training.cli_language import RECIPE_NAMES
-    from training.language_study import RECIPES, VOICED, StudyRun
+    from training.cli.studies import RECIPE_NAMES
+    from training.studies.language import RECIPES, VOICED, StudyRun
 
     assert tuple(RECIPES) == RECIPE_NAMES
     config = StudyRun(VOICED, 0, 0, StudyPaths()).config(smoke=False)
@@ -194,7 +194,7 @@ def test_the_command_offers_every_recipe_and_voiced_leaves_zxx_out_of_the_outlie
 
 
 def test_report_only_rewrites_the_report_from_the_records_and_trains_nothing(tmp_path: Path) -> None:
-    from training.cli import main
+    from training.cli.main import main
 
     out = tmp_path / "language.md"
     args = ["language-study", "--records", str(tmp_path / "none"), "--out", str(out), "--report-only"]
@@ -213,7 +213,7 @@ FIGURES = {
 
 
 def test_the_card_section_gives_the_recipes_figures_and_refuses_a_recipe_without_runs() -> None:
-    from training.language_report import card_section
+    from training.studies.language_report import card_section
 
     record = {"recipe": "voiced", "cnn": {}}
     for name in (
@@ -237,7 +237,7 @@ def test_the_card_section_gives_the_recipes_figures_and_refuses_a_recipe_without
 
 
 def test_the_report_counts_the_runs_recorded_before_as_planned_once() -> None:
-    from training.language_report import planned_runs
+    from training.studies.language_report import planned_runs
 
     earlier = [
         {"recipe": "mixed", "fold": 0, "seed": 0},

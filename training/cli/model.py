@@ -1,89 +1,16 @@
-"""``songid``: prepare, split, train, evaluate, compare and export from one command line."""
+"""``songid`` subcommands of the training library: ``prepare``, ``benchmark``, ``split``, ``train``,
+``calibrate``, ``evaluate`` and ``export``."""
 
 from __future__ import annotations
 
 import argparse
 import json
-import logging
 import os
-import sys
-from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
-from frontend.audio import SEGMENT_FRAMES
-from training.cli_language import add_language_commands
-from training.cli_openset import add_openset_commands
+from training.cli.config import add_config_args, config_from_args
 from training.config import TrainConfig
-
-
-def _tasks(text: str) -> tuple[str, ...]:
-    tasks = tuple(t.strip() for t in text.split(",") if t.strip())
-    if not 1 <= len(tasks) <= 2:
-        raise argparse.ArgumentTypeError(f"give one or two comma-separated tasks, got {text!r}")
-    return tasks
-
-
-def _config_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--tasks", type=_tasks, default=("artist", "language"), help="heads, primary first")
-    p.add_argument("--alpha", type=float, default=None, help="second-task loss weight (default N1/N2)")
-    p.add_argument("--epochs", type=int, default=40)
-    p.add_argument("--patience", type=int, default=6)
-    p.add_argument("--batch-size", type=int, default=32)
-    p.add_argument("--lr", type=float, default=1e-3)
-    p.add_argument("--segments-per-song", type=int, default=40, help="cap per epoch; 0 = all")
-    p.add_argument("--hop-frames", type=int, default=SEGMENT_FRAMES, help="training segment hop")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument(
-        "--bn-epoch-calibration-segments",
-        type=int,
-        default=TrainConfig.bn_epoch_calibration_segments,
-        help="training segments that set BatchNorm's inference statistics before each validation; 0 = off",
-    )
-    p.add_argument(
-        "--bn-calibration-segments",
-        type=int,
-        default=TrainConfig.bn_calibration_segments,
-        help="the same for the kept weights at the end of training; 0 = off",
-    )
-    p.add_argument(
-        "--outlier-exposure",
-        type=float,
-        default=0.0,
-        help="weight of outlier exposure on the split's exposure songs (0 = off, the paper's recipe)",
-    )
-    p.add_argument(
-        "--exposure-task",
-        default="",
-        help="the head outlier exposure trains towards uniform (default: the first task)",
-    )
-    p.add_argument(
-        "--exposure-excludes",
-        nargs="*",
-        default=[],
-        help="labels of that head left out of the outliers' uniform target (e.g. zxx for singing)",
-    )
-    p.add_argument("--describe", default="", help="what the data is, for the model card")
-
-
-def _config(args: argparse.Namespace) -> TrainConfig:
-    return TrainConfig(
-        tasks=args.tasks,
-        alpha=args.alpha,
-        epochs=args.epochs,
-        patience=args.patience,
-        batch_size=args.batch_size,
-        learning_rate=args.lr,
-        segments_per_song=args.segments_per_song or None,
-        hop_frames=args.hop_frames,
-        seed=args.seed,
-        bn_epoch_calibration_segments=args.bn_epoch_calibration_segments,
-        bn_calibration_segments=args.bn_calibration_segments,
-        outlier_exposure=args.outlier_exposure,
-        exposure_task=args.exposure_task,
-        exposure_excludes=tuple(args.exposure_excludes),
-        notes={"data": str(args.cache), **({"description": args.describe} if args.describe else {})},
-    )
-
 
 # Every subcommand imports what it runs inside its function (lazy: heavy imports, TensorFlow above
 # all, stay out of ``songid --help`` and of the subcommands that do not need them).
@@ -117,7 +44,7 @@ def cmd_split(args: argparse.Namespace) -> int:
 def cmd_train(args: argparse.Namespace) -> int:
     from training.train import train
 
-    result = train(args.cache, args.split, args.run, _config(args))
+    result = train(args.cache, args.split, args.run, config_from_args(args))
     print(
         f"trained {result.epochs_run} epochs, best val loss {result.best_val_loss:.4f}, "
         f"{result.segments_per_second:.1f} segments/s -> {result.run_dir}"
@@ -140,38 +67,6 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     metrics = evaluate_run(args.run, args.cache, split=args.split)
     print(markdown_table(metrics["tasks"]))
     print(f"report written to {RunFolder(args.run).eval_dir}")
-    return 0
-
-
-def cmd_compare(args: argparse.Namespace) -> int:
-    from training.compare import compare, paper_variants, table1
-
-    config = _config(args)
-    first, second = args.tasks
-    results = compare(args.cache, args.out, config, seeds=args.seeds, variants=paper_variants(first, second))
-    text = "".join(
-        f"\n## {task}\n\n" + table1(results, task, baseline=f"cnn-{task}-only") for task in (first, second)
-    )
-    (args.out / "table1.md").write_text(text, encoding="utf-8")
-    print(text)
-    return 0
-
-
-def cmd_reproduce(args: argparse.Namespace) -> int:
-    from training.reproduce import reproduce
-    from training.reproduce_plan import Paths
-
-    paths = Paths(benchmarks=args.benchmarks, caches=args.caches, runs=args.runs, reports=args.reports)
-    for name in args.names:
-        report = reproduce(
-            name,
-            paths=paths,
-            seeds=args.seeds,
-            smoke=args.smoke,
-            jobs=args.jobs,
-            report_only=args.report_only,
-        )
-        print(f"{name}: report written to {report}")
     return 0
 
 
@@ -204,11 +99,8 @@ def cmd_benchmark(args: argparse.Namespace) -> int:
     return 0
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="songid", description=__doc__)
-    parser.add_argument("-v", "--verbose", action="store_true")
-    sub = parser.add_subparsers(dest="command", required=True)
-
+def add_model_commands(sub: Any) -> None:
+    """Add this module's subcommands to ``songid``'s subparsers."""
     p = sub.add_parser("prepare", help="decode songs and cache their log-mels")
     p.add_argument(
         "--data",
@@ -252,7 +144,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--cache", type=Path, required=True)
     p.add_argument("--split", type=Path, required=True)
     p.add_argument("--run", type=Path, required=True, help="run folder (created)")
-    _config_args(p)
+    add_config_args(p)
     p.set_defaults(func=cmd_train)
 
     p = sub.add_parser("calibrate", help="set a trained run's BatchNorm statistics at inference (in place)")
@@ -266,27 +158,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--run", type=Path, required=True)
     p.add_argument("--split", default="test", choices=("train", "val", "test"))
     p.set_defaults(func=cmd_evaluate)
-
-    p = sub.add_parser("compare", help="baselines vs multitask over seeds (Table 1)")
-    p.add_argument("--cache", type=Path, required=True)
-    p.add_argument("--out", type=Path, required=True, help="comparison folder (resumable)")
-    p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
-    _config_args(p)
-    p.set_defaults(func=cmd_compare)
-
-    p = sub.add_parser("reproduce", help="Table 1 on a real-audio benchmark, end to end (resumable)")
-    p.add_argument("names", nargs="+", choices=("gamemusic", "voices", "tuxpaint", "fillets"))
-    p.add_argument(
-        "--seeds", type=int, nargs="+", default=None, help="seeds to run now (default: the plan's)"
-    )
-    p.add_argument("--smoke", action="store_true", help="1 epoch, 2 segments per song: proves the path")
-    p.add_argument("--report-only", action="store_true", help="write the report from finished runs")
-    p.add_argument("--benchmarks", type=Path, default=Path("data/benchmarks"))
-    p.add_argument("--caches", type=Path, default=Path("data/cache"))
-    p.add_argument("--runs", type=Path, default=Path("data/runs/reproduce"))
-    p.add_argument("--reports", type=Path, default=Path("reports"))
-    p.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1))
-    p.set_defaults(func=cmd_reproduce)
 
     p = sub.add_parser("export", help="ONNX + metadata model folder (Triton layout)")
     p.add_argument("--run", type=Path, required=True)
@@ -302,23 +173,3 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--unknown", type=Path, default=None, help="manifest of songs by people outside the model")
     p.set_defaults(func=cmd_export)
-
-    add_openset_commands(sub)
-    add_language_commands(sub)
-    return parser
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.INFO, format="%(levelname)s %(message)s"
-    )
-    try:
-        return int(args.func(args))
-    except (ValueError, FileNotFoundError, RuntimeError) as e:
-        print(f"songid {args.command}: error: {e}", file=sys.stderr)
-        return 2
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -30,20 +30,20 @@ from training.augment import augmented_split, build_augmented_cache
 from training.baseline import run_baseline
 from training.benchmarks.build import build_benchmark
 from training.catalog import Song, load_catalog
-from training.compare import run_variant
 from training.prepare import prepare, read_index
 from training.protocols import Fold, protocol_folds, protocol_split
-from training.reproduce_plan import BenchmarkPlan, Paths, RunSpec, Section, benchmark_plan
-from training.reproduce_report import write_report
 from training.run_folder import RunFolder
 from training.split import read_split, write_split
+from training.studies.compare import run_variant
+from training.studies.paths import StudyPaths
+from training.studies.reproduce_plan import BenchmarkPlan, RunSpec, Section, benchmark_plan
+from training.studies.reproduce_report import write_report
 
 log = logging.getLogger(__name__)
 
 PLAN_FILE = "plan.json"
-RECORDS_DIR = "runs"  # under the reports folder
 REPORT_INTERVAL_S = 60.0  # the report is rewritten after a finished run at most this often
-DEFAULT_PATHS = Paths()
+DEFAULT_PATHS = StudyPaths(runs=StudyPaths.named("reproduce").runs)  # records: reports/runs/<benchmark>
 
 
 Runner = Callable[[RunSpec], dict[str, Any]]
@@ -77,7 +77,7 @@ def _check_plan(out: Path, plan: BenchmarkPlan) -> None:
     path.write_text(json.dumps(current, indent=2, sort_keys=True), encoding="utf-8")
 
 
-def ensure_manifest(name: str, paths: Paths, *, jobs: int) -> Path:
+def ensure_manifest(name: str, paths: StudyPaths, *, jobs: int) -> Path:
     """The benchmark's manifest, built from its packages when missing."""
     manifest = paths.benchmarks / name / "manifest.csv"
     if manifest.is_file():
@@ -86,7 +86,7 @@ def ensure_manifest(name: str, paths: Paths, *, jobs: int) -> Path:
     return build_benchmark(name, cache_dir=paths.benchmarks, jobs=jobs)
 
 
-def ensure_cache(name: str, paths: Paths, *, jobs: int) -> Path:
+def ensure_cache(name: str, paths: StudyPaths, *, jobs: int) -> Path:
     """The benchmark's mel cache, prepared (resumable: cached songs are only checked)."""
     manifest = ensure_manifest(name, paths, jobs=jobs)
     cache = paths.caches / name
@@ -112,7 +112,7 @@ def _split_file(out: Path, section: Section, fold: Fold, seed: int, songs: list[
 
 
 def _augmentation(
-    plan: BenchmarkPlan, paths: Paths, out: Path, cache: Path, seeds: Sequence[int], *, jobs: int
+    plan: BenchmarkPlan, paths: StudyPaths, out: Path, cache: Path, seeds: Sequence[int], *, jobs: int
 ) -> tuple[Path, dict[str, list[str]]]:
     """The augmented cache holding copies of every song that is train in some augmented split."""
     songs = read_index(cache)
@@ -140,14 +140,14 @@ def _augmentation(
     return aug_cache, copies
 
 
-def records_dir(plan: BenchmarkPlan, paths: Paths) -> Path:
+def records_dir(plan: BenchmarkPlan, paths: StudyPaths) -> Path:
     """Where the finished runs' metrics of ``plan`` are kept, beside its report."""
-    return paths.reports / RECORDS_DIR / (f"{plan.name}-smoke" if plan.smoke else plan.name)
+    return paths.records / (f"{plan.name}-smoke" if plan.smoke else plan.name)
 
 
 def plan_runs(
     plan: BenchmarkPlan,
-    paths: Paths,
+    paths: StudyPaths,
     cache: Path,
     seeds: Sequence[int],
     *,
@@ -192,7 +192,7 @@ def plan_runs(
 def reproduce(
     name: str,
     *,
-    paths: Paths = DEFAULT_PATHS,
+    paths: StudyPaths = DEFAULT_PATHS,
     seeds: Sequence[int] | None = None,
     smoke: bool = False,
     jobs: int = 2,

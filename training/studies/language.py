@@ -18,7 +18,7 @@ the other half's excerpts in label-set languages train and validate (real singin
 from), and with a recipe's outlier exposure their excerpts in other languages are ``exposure``
 songs of the language head. The muldjord mixes never train: (b) tests them.
 
-This module plans and records; :mod:`training.language_study_run` trains and measures
+This module plans and records; :mod:`training.studies.language_run` trains and measures
 (TensorFlow). Speech copies mixed over the fold's training music are added to the training songs
 (:mod:`training.augment`), never to validation or test songs.
 """
@@ -41,7 +41,9 @@ from training.config import TrainConfig
 from training.prepare import prepare, read_index
 from training.protocols import voices_by_language
 from training.split import EXPOSURE, split_songs, split_train_val
-from training.study_records import RecordedRun, record_missing
+from training.studies.paths import StudyPaths
+from training.studies.paths import smoke as smoke_budget
+from training.studies.records import RecordedRun, record_missing
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +53,8 @@ SINGING: Final = "dplace"
 NO_VOCALS: Final = "zxx"
 MIN_LANGUAGE_SONGS: Final = 5  # ~5 minutes of speech: less is no language to learn
 UNATTRIBUTED: Final = "-unattributed"
+PATHS: Final = StudyPaths.named("language")
+CACHE: Final = "language"  # the mel cache of every benchmark the study reads, under the caches folder
 # every speech song once more, over an excerpt of a training track, 5 dB under to 10 dB over it
 # (vocals in a mix sit around 0-10 dB above the accompaniment); nothing else
 MIX: Final = AugmentConfig(
@@ -86,18 +90,6 @@ CONFIG: Final = TrainConfig(
     bn_epoch_calibration_segments=256,
     bn_calibration_segments=512,
 )
-
-
-@dataclass(frozen=True)
-class StudyPaths:
-    benchmarks: Path = Path("data/benchmarks")
-    caches: Path = Path("data/cache")
-    runs: Path = Path("data/runs/language")
-    records: Path = Path("reports/runs/language")
-
-    @property
-    def cache(self) -> Path:
-        return self.caches / "language"
 
 
 @dataclass(frozen=True)
@@ -214,6 +206,10 @@ class StudyRun(RecordedRun):
     def key(self) -> str:
         return f"{self.recipe.name}/fold{self.fold}-seed{self.seed}"
 
+    @property
+    def cache_dir(self) -> Path:
+        return self.paths.caches / CACHE
+
     def config(self, *, smoke: bool) -> TrainConfig:
         notes = {"study": "language", "run": self.key}
         config = replace(
@@ -224,9 +220,7 @@ class StudyRun(RecordedRun):
             exposure_excludes=self.recipe.excludes,
             notes=notes,
         )
-        if smoke:
-            config = replace(config, epochs=1, patience=1, segments_per_song=2, val_segments_per_song=2)
-        return config
+        return smoke_budget(config) if smoke else config
 
 
 Runner = Callable[..., dict[str, Any]]  # (run, songs, *, smoke) -> the run's record
@@ -237,14 +231,14 @@ def study(
     seeds: list[int],
     *,
     recipes: tuple[Recipe, ...] = (MIXED, SUNG, VOICED),
-    paths: StudyPaths = StudyPaths(),
+    paths: StudyPaths = PATHS,
     jobs: int = 2,
     smoke: bool = False,
     on_record: Callable[[], None] = lambda: None,
     runner: Runner,
 ) -> list[StudyRun]:
     """Run every missing (fold, seed) run with ``runner``; ``on_record`` after each."""
-    songs = load_songs(paths.benchmarks, paths.cache, jobs=jobs)
+    songs = load_songs(paths.benchmarks, paths.caches / CACHE, jobs=jobs)
     runs = [StudyRun(recipe, fold, seed, paths) for seed in seeds for fold in folds for recipe in recipes]
 
     def measure(run: StudyRun) -> dict[str, Any]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from training.reproduce_plan import benchmark_plan
+from training.studies.reproduce_plan import benchmark_plan
 
 
 @pytest.mark.parametrize("name", ["gamemusic", "voices"])

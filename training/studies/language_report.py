@@ -8,7 +8,7 @@ from typing import Any, Final
 
 import numpy as np
 
-from training.openset_study_report import machine
+from training.studies.openset_report import machine
 
 TARGETS: Final = {
     "singing_zxx_max": 0.10,
@@ -138,7 +138,7 @@ def render(records: list[dict[str, Any]], *, planned: int) -> str:
         "Written by `songid language-study` (resumable; one record per run in `reports/runs/language/`).",
         f"Runs: {len(done)} of {planned} planned. Machine: {machine()}.",
         "",
-        "Protocol (`training/language_study.py`): one mel cache of voices, tuxpaint, fillets and gcompris",
+        "Protocol (`training/studies/language.py`): one mel cache of voices, tuxpaint, fillets and gcompris",
         "(speech), gamemusic (instrumental, `zxx`) and dplace (real singing). Label set: `zxx` and every",
         "language with at least 5 one-minute speech songs. Fold k holds out the k-th named voice of every",
         "label-set language with two or more; instrumental tracks split 80/10/10; D-PLACE excerpts split",

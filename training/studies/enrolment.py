@@ -33,11 +33,12 @@ from frontend.centroids import unit_rows
 from training.baseline import segment_features
 from training.catalog import Song
 from training.openset import Network, val_threshold
-from training.openset_study import GAMEMUSIC, StudyPaths
 from training.prepare import mel_path, read_index
 from training.run_folder import write_json_atomic
 from training.split import SPLITS, read_split, write_split
-from training.study_records import read_records
+from training.studies.openset import GAMEMUSIC
+from training.studies.paths import StudyPaths
+from training.studies.records import read_records
 
 POOL = 5
 KS = (1, 3, 5)
@@ -149,8 +150,8 @@ def measure(data: FoldSongs, vectors: dict[str, np.ndarray], *, standardise: boo
 
 def upper_reference(data: FoldSongs, cache_dir: Path, run_dir: Path) -> dict[str, Any]:
     """The network trained with the enrolled composers' pools; closed-set top-1 on the queries."""
-    from training.compare import run_variant  # lazy: TensorFlow
     from training.export import export_run
+    from training.studies.compare import run_variant  # lazy: TensorFlow
 
     assignment = {s.song_id: "train" for s in data.train + [s for p in data.pools.values() for s in p]}
     assignment |= {s.song_id: "val" for s in data.val} | {s.song_id: "test" for s in data.queries}

@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from training.compare import mean_sd, paired_table, run_variant, table1
 from training.config import TrainConfig
 from training.run_folder import RunFolder
+from training.studies.compare import mean_sd, paired_table, run_variant, table1
 
 
 def fake_metrics(values: dict[str, float], *, auc: float | None = 0.8, n_songs: int = 18) -> dict[str, Any]:

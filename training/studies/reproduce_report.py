@@ -20,11 +20,12 @@ from typing import Any
 from scipy.stats import t as t_dist
 
 from training.augment import EFFECTS_FILE
-from training.compare import paired_table, plot_table1, table1
 from training.prepare import read_index
-from training.reproduce_plan import AUG_SUFFIX, BASELINE_ROW, BenchmarkPlan, Paths, RunSpec, Section
 from training.run_folder import TRAINING_CURVES_FILE, confusion_file
 from training.split import read_split
+from training.studies.compare import paired_table, plot_table1, table1
+from training.studies.paths import StudyPaths
+from training.studies.reproduce_plan import AUG_SUFFIX, BASELINE_ROW, BenchmarkPlan, RunSpec, Section
 
 SectionResults = dict[str, dict[str, dict[str, Any]]]  # row -> run key -> metrics
 
@@ -215,7 +216,7 @@ def _section(
     return "\n".join(parts), wall, resumed
 
 
-def _augmentation_text(plan: BenchmarkPlan, paths: Paths, *, examples: int = 6) -> str:
+def _augmentation_text(plan: BenchmarkPlan, paths: StudyPaths, *, examples: int = 6) -> str:
     """How the `+aug` rows were made, with a few of the chains actually applied."""
     text = (
         "## Augmentation (`+aug` rows)\n\n"
@@ -235,7 +236,7 @@ def _augmentation_text(plan: BenchmarkPlan, paths: Paths, *, examples: int = 6) 
     return text
 
 
-def write_report(plan: BenchmarkPlan, specs: Sequence[RunSpec], report: Path, *, paths: Paths) -> None:
+def write_report(plan: BenchmarkPlan, specs: Sequence[RunSpec], report: Path, *, paths: StudyPaths) -> None:
     """Write ``report`` and its PNGs (in a folder named like it) from the finished runs of ``specs``."""
     assets = report.with_suffix("")
     assets.mkdir(parents=True, exist_ok=True)

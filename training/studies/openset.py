@@ -31,7 +31,9 @@ from training.config import TrainConfig
 from training.prepare import prepare, read_index
 from training.protocols import unseen_voice_folds
 from training.split import EXPOSURE, split_songs
-from training.study_records import RecordedRun, record_missing
+from training.studies.paths import StudyPaths
+from training.studies.paths import smoke as smoke_budget
+from training.studies.records import RecordedRun, record_missing
 
 log = logging.getLogger(__name__)
 
@@ -83,14 +85,7 @@ VOICES = StudyBenchmark(
 )
 BENCHMARKS = {b.name: b for b in (GAMEMUSIC, VOICES)}
 GAMEMUSIC_FOLDS = 2
-
-
-@dataclass(frozen=True)
-class StudyPaths:
-    benchmarks: Path = Path("data/benchmarks")
-    caches: Path = Path("data/cache")
-    runs: Path = Path("data/runs/openset")
-    records: Path = Path("reports/runs/openset")
+PATHS = StudyPaths.named("openset")
 
 
 @dataclass(frozen=True)
@@ -117,9 +112,7 @@ class StudyRun(RecordedRun):
             outlier_exposure=self.recipe.outlier_exposure,
             notes={"study": "openset", "run": self.key, "held_out": list(self.held_out)},
         )
-        if smoke:
-            config = replace(config, epochs=1, patience=1, segments_per_song=2, val_segments_per_song=2)
-        return config
+        return smoke_budget(config) if smoke else config
 
 
 def gamemusic_folds(songs: list[Song], n_folds: int = GAMEMUSIC_FOLDS) -> list[tuple[str, ...]]:
@@ -187,13 +180,13 @@ def study(
     benchmarks: list[str],
     seeds: list[int],
     *,
-    paths: StudyPaths = StudyPaths(),
+    paths: StudyPaths = PATHS,
     jobs: int = 2,
     smoke: bool = False,
     on_record: Callable[[], None] = lambda: None,
     runner: Runner,
 ) -> list[StudyRun]:
-    """Run every missing run of the study with ``runner`` (:func:`training.openset_study_run.measure_run`,
+    """Run every missing run of the study with ``runner`` (:func:`training.studies.openset_run.measure_run`,
     which imports TensorFlow); ``on_record`` after each (e.g. rewrite the report)."""
     runs, data = plan_runs(benchmarks, seeds, paths, jobs=jobs)
 

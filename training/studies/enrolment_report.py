@@ -1,4 +1,4 @@
-"""``reports/enrolment.md`` from the enrolment study's fold records (training/enrolment_study.py)."""
+"""``reports/enrolment.md`` from the enrolment study's fold records (training/studies/enrolment.py)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from typing import Any
 
 import numpy as np
 
-from training.enrolment_study import KS, POOL, TARGET_RATIO
-from training.openset_study_report import machine
+from training.studies.enrolment import KS, POOL, TARGET_RATIO
+from training.studies.openset_report import machine
 
 
 def _pooled(results: list[dict[str, Any]], method: str, k: int, key: str, weight: str) -> float:
