@@ -112,7 +112,7 @@ def use_keras_batch_norm() -> None:
     """Train with Keras 3's own BatchNormalization step, as the network did before the fused layer."""
     import keras
 
-    from training.layers import FusedBatchNormalization
+    from training.backbones.layers import FusedBatchNormalization
 
     FusedBatchNormalization.call = keras.layers.BatchNormalization.call  # type: ignore[method-assign]
 

@@ -1,103 +1,23 @@
-"""BatchNorm statistics for inference, measured with dropout off.
+"""A backbone's calibration step in training: before every validation and once on the kept weights.
 
-During training each BatchNormalization keeps a running mean and variance of its input as
-seen in training mode, where the previous block's Dropout is active. Dropout scales the
-kept activations by 1 / (1 - rate), so those running variances are larger than the
-variances the same layer sees at inference, and the error compounds over the five blocks.
-On the trained benchmark models the running variance was 1.0-1.3 x the inference-time
-variance, and replacing the running statistics by the inference-time ones raised validation
-accuracy, e.g. from 0.23 to 0.85 (voices, artist) and from 0.30 to 0.39 (gamemusic, composer).
-
-:func:`recalibrate_batch_norm` sets every BatchNorm's statistics to the mean and variance of
-its input over some training segments in inference mode, block by block (each block's
-statistics depend on the blocks before it). Training does it before every validation
-(:class:`CalibrateBatchNorm`), so the epoch kept as best is chosen with calibrated statistics,
-and once more for the kept weights on more segments (``bn_calibration_segments``): on varied
-music a few hundred segments leave the statistics noisy. Weights are not changed.
+What is calibrated is the backbone's (:attr:`training.backbones.Backbone.calibration`; the paper's
+CNN sets its BatchNorm statistics at inference, :mod:`training.backbones.batchnorm`); this module
+chooses the training segments it runs on and runs it during ``fit`` and on a finished run.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import keras
 import numpy as np
-import tensorflow as tf
 
 from frontend.audio import SEGMENT_FRAMES
+from training.backbones import Calibration, get_backbone
 from training.dataset import SongMels, evenly_spaced
-from training.model import TRUNK_CHANNELS, load_model
+from training.model import load_model
 from training.run_folder import RunFolder
-
-CHUNK = 64  # segments per forward call: bounds memory (conv1's output is 2.3 MB per segment)
-
-
-def _block_pass(conv: Any, pool: Any) -> Callable[[np.ndarray], tuple[Any, ...]]:
-    """One compiled pass over a chunk: the conv output's per-channel sum and sum of squares,
-    and its max- and min-pooled values (to apply the BatchNorm found afterwards)."""
-
-    @tf.function(reduce_retracing=True)
-    def step(chunk: tf.Tensor) -> tuple[tf.Tensor, ...]:
-        out = conv(chunk)
-        return (
-            tf.reduce_sum(out, axis=(0, 1, 2)),
-            tf.reduce_sum(tf.square(out), axis=(0, 1, 2)),
-            pool(out),
-            -pool(-out),
-        )
-
-    return lambda chunk: step(tf.convert_to_tensor(chunk))
-
-
-def recalibrate_batch_norm(model: keras.Model, segments: np.ndarray) -> None:
-    """Set each BatchNorm's moving mean and variance to those of its input at inference.
-
-    Each block's convolution runs once over ``segments``. BatchNorm at inference is a
-    per-channel affine map, so it is applied after pooling: on the max-pooled values where
-    its scale is >= 0 and on the min-pooled ones where it is negative (an increasing map
-    commutes with max, a decreasing one turns max into min), which is exact.
-
-    Args:
-        model: a network from :func:`training.model.build_model` (blocks ``conv{i}``, ``bn{i}``,
-            ``pool{i}``, ``dropout{i}``); its BatchNorm statistics are overwritten in place.
-        segments: training inputs ``(n, 187, 96, 1)``, float32; a few hundred are plenty
-            (every segment gives one value per channel and time-frequency position).
-
-    Raises:
-        ValueError: ``segments`` is empty or not a batch of network inputs.
-    """
-    expected = tuple(model.inputs[0].shape[1:])
-    if segments.ndim != 4 or segments.shape[1:] != expected or len(segments) == 0:
-        raise ValueError(f"segments must have shape (n >= 1, *{expected}), got {segments.shape}")
-    h = segments.astype(np.float32, copy=False)
-    for i in range(1, len(TRUNK_CHANNELS) + 1):
-        conv, bn, pool = (model.get_layer(f"{kind}{i}") for kind in ("conv", "bn", "pool"))
-        step = _block_pass(conv, pool)
-        total = np.zeros(conv.filters)
-        squares = np.zeros(conv.filters)
-        pooled: list[np.ndarray] = []  # max-pooled then min-pooled conv output, all segments
-        for start in range(0, len(h), CHUNK):
-            s, sq, high, low = step(h[start : start + CHUNK])
-            if not pooled:
-                pooled = [np.empty((len(h), *high.shape[1:]), np.float32) for _ in range(2)]
-            pooled[0][start : start + CHUNK] = high
-            pooled[1][start : start + CHUNK] = low
-            total += np.asarray(s, dtype=np.float64)
-            squares += np.asarray(sq, dtype=np.float64)
-        count = len(h) * h.shape[1] * h.shape[2]  # "same" padding: one output per input position
-        mean = total / count
-        variance = np.maximum(squares / count - np.square(mean), 0.0)
-        bn.moving_mean.assign(mean.astype(np.float32))
-        bn.moving_variance.assign(variance.astype(np.float32))
-        # Dropout is the identity at inference: the next block's input is the pooled output
-        increasing = np.asarray(bn.gamma) >= 0 if bn.scale else np.ones(conv.filters, dtype=bool)
-        high, low = pooled
-        for start in range(0, len(h), CHUNK):  # in place, chunk by chunk: no full-size temporaries
-            rows = slice(start, start + CHUNK)
-            high[rows] = np.where(increasing, bn(high[rows], training=False), bn(low[rows], training=False))
-        h = high
 
 
 def calibration_segments(songs: SongMels, n: int) -> np.ndarray:
@@ -112,23 +32,24 @@ def calibration_segments(songs: SongMels, n: int) -> np.ndarray:
     return songs.gather(s, t)
 
 
-class CalibrateBatchNorm(keras.callbacks.Callback):
-    """Recalibrate the BatchNorm statistics before every validation of ``fit``.
+class CalibrateBackbone(keras.callbacks.Callback):
+    """Run the backbone's calibration before every validation of ``fit``.
 
-    Best-weight restoring and checkpoints save them after validation, so they keep the
-    calibrated statistics of the epoch they keep.
+    Best-weight restoring and checkpoints save after validation, so they keep the calibrated
+    statistics of the epoch they keep.
     """
 
-    def __init__(self, segments: np.ndarray) -> None:
+    def __init__(self, calibration: Calibration, segments: np.ndarray) -> None:
         super().__init__()
+        self.calibration = calibration
         self.segments = segments
 
     def on_test_begin(self, logs: dict[str, Any] | None = None) -> None:
-        recalibrate_batch_norm(self.model, self.segments)
+        self.calibration(self.model, self.segments)
 
 
 def calibrate_run(run_dir: Path, cache_dir: Path, *, segments: int) -> int:
-    """Recalibrate a trained run's ``model.keras`` on its training songs, in place.
+    """Run the backbone's calibration on a trained run's ``model.keras`` and its training songs, in place.
 
     For runs trained without the final calibration (``bn_calibration_segments`` 0): their weights stay,
     their BatchNorm statistics become the inference-time ones, and ``config.json`` records
@@ -139,10 +60,13 @@ def calibrate_run(run_dir: Path, cache_dir: Path, *, segments: int) -> int:
     """
     run = RunFolder(run_dir)
     config = run.read_config()
+    calibration = get_backbone(config.backbone).calibration
+    if calibration is None:
+        raise ValueError(f"{run_dir}: backbone {config.backbone!r} has no calibration step")
     train_songs = run.songs_by_split(cache_dir)["train"]
     x = calibration_segments(SongMels.load(cache_dir, train_songs, run.read_labels()), segments)
     model = load_model(run.model)
-    recalibrate_batch_norm(model, x)
+    calibration(model, x)
     model.save(run.model)
     config.bn_calibration_segments = len(x)
     run.write_config(config)

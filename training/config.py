@@ -12,11 +12,17 @@ from frontend.audio import SEGMENT_FRAMES
 
 @dataclass
 class TrainConfig:
-    # Output heads, primary first. ("artist",) alone is the single-task baseline (same trunk).
+    # The trunk, by name in training.backbones.BACKBONES: the paper's 5-block CNN by default.
+    backbone: str = "paper"
+    # Output heads, primary first, as many as there are label columns to learn. ("artist",) alone
+    # is the single-task baseline (same trunk).
     tasks: tuple[str, ...] = ("artist", "language")
-    # Weight of the second task's loss, L = L_first + alpha * L_second. None = the paper's
-    # N_first / N_second, which balances the heads' cross-entropy scales (log N grows with N).
+    # Weight of every later task's loss, L = L_first + alpha * sum L_task. None = the paper's
+    # N_first / N_task, which balances the heads' cross-entropy scales (log N grows with N).
     alpha: float | None = None
+    # Per-task loss weights that override the rule above, e.g. {"language": 0.5}: for a third
+    # head whose scale the ratio does not suit. Empty = the paper's rule for every head.
+    task_weights: dict[str, float] = field(default_factory=dict)
     # Paper: Adam with learning rate 1e-3 and mini-batches of 32.
     learning_rate: float = 1e-3
     batch_size: int = 32
@@ -62,10 +68,16 @@ class TrainConfig:
     def __post_init__(self) -> None:
         self.tasks = tuple(self.tasks)
         self.exposure_excludes = tuple(self.exposure_excludes)
-        if not self.tasks or len(self.tasks) > 2:
-            raise ValueError(f"tasks must name one or two label columns, got {self.tasks}")
+        if not self.tasks or len(set(self.tasks)) != len(self.tasks):
+            raise ValueError(f"tasks must name one or more distinct label columns, got {self.tasks}")
         if self.alpha is not None and self.alpha < 0:
             raise ValueError(f"alpha must be >= 0, got {self.alpha}")
+        self.task_weights = {str(k): float(v) for k, v in self.task_weights.items()}
+        unknown = sorted(set(self.task_weights) - set(self.tasks))
+        if unknown or any(w < 0 for w in self.task_weights.values()):
+            raise ValueError(
+                f"task_weights must give tasks of {self.tasks} weights >= 0, got {self.task_weights}"
+            )
         for name in ("bn_epoch_calibration_segments", "bn_calibration_segments"):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} must be >= 0, got {getattr(self, name)}")
@@ -82,12 +94,13 @@ class TrainConfig:
         return self.exposure_task or self.tasks[0]
 
     def loss_weights(self, n_classes: dict[str, int]) -> dict[str, float]:
-        """Per-head loss weight: 1 for the first task, alpha for the second."""
+        """Per-head loss weight: 1 for the first task, alpha (or N_first / N_task) for each later one,
+        unless ``task_weights`` names it."""
         first, *rest = self.tasks
         weights = {first: 1.0}
         for task in rest:
             weights[task] = self.alpha if self.alpha is not None else n_classes[first] / n_classes[task]
-        return weights
+        return weights | self.task_weights
 
     def to_json(self) -> dict[str, Any]:
         d = asdict(self)

@@ -108,13 +108,15 @@ def export_run(run_dir: Path, models_dir: Path, *, name: str, version: int = 1) 
         RuntimeError: ONNX and Keras disagree by more than ``PARITY_TOLERANCE``.
         frontend.artifact.ArtifactError: what was written does not load.
     """
-    from training.model import TRUNK_OUTPUT, load_model, with_embedding  # lazy: heavy import (TensorFlow)
+    from training.backbones import get_backbone  # lazy: heavy import (TensorFlow)
+    from training.model import load_model, with_embedding
 
     run = RunFolder(run_dir)
     ids = run.read_labels()
     labels = display_labels(ids)
-    model = with_embedding(load_model(run.model), list(labels))
-    width = int(model.get_layer(TRUNK_OUTPUT).output.shape[-1])
+    backbone = get_backbone(run.read_config().backbone)
+    model = with_embedding(load_model(run.model), list(labels), backbone)
+    width = int(model.get_layer(backbone.embedding_layer).output.shape[-1])
     signature = Signature.for_heads(labels, tensors=[TensorSpec(EMBEDDING, (width,))])
     onnx_model = to_onnx(model, signature.output_names).SerializeToString()
     max_diff = parity(model, onnx_model, signature.output_names)

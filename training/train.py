@@ -26,7 +26,8 @@ import numpy as np
 import tensorflow as tf
 
 from frontend.audio import N_MELS, SEGMENT_FRAMES
-from training.calibrate import CalibrateBatchNorm, calibration_segments, recalibrate_batch_norm
+from training.backbones import get_backbone
+from training.calibrate import CalibrateBackbone, calibration_segments
 from training.config import TrainConfig
 from training.dataset import SongMels, epoch_batches, evenly_spaced, label_space, steps_per_epoch
 from training.distribute import Cluster, cluster_from_environment, shard_by_data
@@ -222,7 +223,7 @@ def _train(
         val_ds = shard_by_data(val_ds)
 
     with cluster.strategy.scope():
-        model = build_model(n_classes)
+        model = build_model(n_classes, backbone=config.backbone)
         compile_for_training(model, config, n_classes, excluded=excluded)
     steps = steps_per_epoch(
         train_mels,
@@ -236,9 +237,10 @@ def _train(
     out.write_labels(space)
     if split_file.resolve() != out.split.resolve():
         shutil.copyfile(split_file, out.split)
+    calibrate = get_backbone(config.backbone).calibration
     calibration = (
-        [CalibrateBatchNorm(calibration_segments(train_mels, config.bn_epoch_calibration_segments))]
-        if config.bn_epoch_calibration_segments
+        [CalibrateBackbone(calibrate, calibration_segments(train_mels, config.bn_epoch_calibration_segments))]
+        if calibrate is not None and config.bn_epoch_calibration_segments
         else []
     )
     backup = _backup_dir(run_dir, write_dir)
@@ -263,8 +265,8 @@ def _train(
             keras.callbacks.TensorBoard(log_dir=str(out.tensorboard), profile_batch=0),
         ],
     )
-    if config.bn_calibration_segments:  # the kept weights, on more segments than each epoch's
-        recalibrate_batch_norm(model, calibration_segments(train_mels, config.bn_calibration_segments))
+    if calibrate is not None and config.bn_calibration_segments:  # the kept weights, on more segments
+        calibrate(model, calibration_segments(train_mels, config.bn_calibration_segments))
     model.save(out.model)
     rates = throughput.rates[1:] or throughput.rates
     return TrainResult(

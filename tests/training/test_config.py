@@ -14,6 +14,16 @@ def test_alpha_defaults_to_the_ratio_of_class_counts() -> None:
     assert TrainConfig(tasks=("artist",)).loss_weights({"artist": 30}) == {"artist": 1.0}
 
 
+def test_any_number_of_tasks_each_weighted_by_the_rule_or_by_name() -> None:
+    config = TrainConfig(tasks=("artist", "language", "genre"), task_weights={"genre": 0.25})
+    weights = config.loss_weights({"artist": 30, "language": 6, "genre": 10})
+    assert weights == {"artist": 1.0, "language": 5.0, "genre": 0.25}
+    with pytest.raises(ValueError, match="task_weights"):
+        TrainConfig(task_weights={"mood": 1.0})  # not a task
+    with pytest.raises(ValueError, match="distinct"):
+        TrainConfig(tasks=("artist", "artist"))
+
+
 def test_round_trip_and_validation(tmp_path: Path) -> None:
     c = TrainConfig(tasks=("artist", "soundtrack"), alpha=0.5, seed=2)
     c.save(tmp_path / "c.json")

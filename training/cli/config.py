@@ -10,15 +10,32 @@ from training.config import TrainConfig
 
 def tasks(text: str) -> tuple[str, ...]:
     tasks = tuple(t.strip() for t in text.split(",") if t.strip())
-    if not 1 <= len(tasks) <= 2:
-        raise argparse.ArgumentTypeError(f"give one or two comma-separated tasks, got {text!r}")
+    if not tasks:
+        raise argparse.ArgumentTypeError(f"give one or more comma-separated tasks, got {text!r}")
     return tasks
+
+
+def task_weight(text: str) -> tuple[str, float]:
+    task, _, weight = text.partition("=")
+    try:
+        return task.strip(), float(weight)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(f"give TASK=WEIGHT, got {text!r}") from e
 
 
 def add_config_args(p: argparse.ArgumentParser) -> None:
     """Every :class:`TrainConfig` field a run is usually given, as flags."""
     p.add_argument("--tasks", type=tasks, default=("artist", "language"), help="heads, primary first")
-    p.add_argument("--alpha", type=float, default=None, help="second-task loss weight (default N1/N2)")
+    p.add_argument("--backbone", default=TrainConfig.backbone, help="the trunk (training.backbones)")
+    p.add_argument("--alpha", type=float, default=None, help="later tasks' loss weight (default N1/N_task)")
+    p.add_argument(
+        "--task-weight",
+        type=task_weight,
+        action="append",
+        default=[],
+        metavar="TASK=WEIGHT",
+        help="one task's loss weight, overriding --alpha; repeat for several",
+    )
     p.add_argument("--epochs", type=int, default=40)
     p.add_argument("--patience", type=int, default=6)
     p.add_argument("--batch-size", type=int, default=32)
@@ -62,7 +79,9 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
     """The :class:`TrainConfig` of flags added by :func:`add_config_args`."""
     return TrainConfig(
         tasks=args.tasks,
+        backbone=args.backbone,
         alpha=args.alpha,
+        task_weights=dict(args.task_weight),
         epochs=args.epochs,
         patience=args.patience,
         batch_size=args.batch_size,

@@ -10,7 +10,7 @@ import pytest
 
 from frontend.audio import SAMPLE_RATE
 from tests.conftest import tone, write_audio
-from tests.training.test_compare import fake_metrics
+from tests.training.studies.test_compare import fake_metrics
 from training.split import read_split
 from training.studies.paths import StudyPaths
 from training.studies.reproduce import reproduce

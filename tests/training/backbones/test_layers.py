@@ -6,7 +6,7 @@ import keras
 import numpy as np
 import pytest
 
-from training.layers import FusedBatchNormalization
+from training.backbones.layers import FusedBatchNormalization
 
 
 def _pair(momentum: float = 0.9) -> tuple[keras.layers.BatchNormalization, FusedBatchNormalization]:
