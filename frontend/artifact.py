@@ -11,6 +11,8 @@ Layout (an NVIDIA Triton model repository entry, plus the product's metadata)::
         openset.json            optional: per head, when an answer counts as known (frontend.openset)
         frontend.json           the FRONTEND_PARAMS the model was trained with
         training_config.json    the full training configuration
+        components.json         the folder's networks: role, files pinned by SHA-256, provenance,
+                                and the task the gallery serves (frontend.components)
         metrics.json            measured evaluation metrics
         README.md               model card
 
@@ -32,6 +34,15 @@ from typing import Any
 
 from frontend.audio import FRONTEND_PARAMS
 from frontend.centroids import CENTROIDS_FILE, ArtistCentroids, CentroidsError, parse_centroids
+from frontend.components import (
+    COMPONENTS_FILE,
+    TASK_HEADS,
+    Component,
+    ComponentError,
+    Components,
+    Provenance,
+    sha256_file,
+)
 from frontend.labels import LABELS_FILE, LabelsError, LabelSet, read_labels, write_labels
 from frontend.openset import OPENSET_FILE, OpenSetError, OpenSetRule, parse_rules, rules_document
 from frontend.signature import EMBEDDING, Signature, SignatureError, TensorSpec
@@ -43,7 +54,8 @@ METRICS_FILE = "metrics.json"
 TRITON_CONFIG_FILE = "config.pbtxt"
 CARD_FILE = "README.md"
 SIGNATURE_FILE = "signature.json"
-GALLERY_TASK = "artist"  # the head a folder's centroids.json serves
+LEGACY_GALLERY_TASK = "artist"  # the head centroids.json served before components.json named it
+NETWORK = "multitask"  # the name of the task-heads network a folder is exported with
 
 
 class ArtifactError(RuntimeError):
@@ -65,6 +77,8 @@ class Artifact:
     openset: dict[str, OpenSetRule] = field(default_factory=dict)  # task -> rule; none: closed set
     centroids: ArtistCentroids | None = None  # how songs compare with artists; None: no gallery
     gallery_task: str | None = None  # the head whose labels the gallery serves; None: no gallery
+    # what the folder holds, each file pinned by SHA-256 (frontend.components)
+    components: Components = field(default_factory=lambda: Components(()))
 
     @property
     def tasks(self) -> list[str]:
@@ -191,20 +205,85 @@ def load_artifact(path: Path | str, *, version: int | None = None) -> Artifact:
     labels = _read_labels(model_dir / LABELS_FILE)
     metrics_path = model_dir / METRICS_FILE
     signature = _read_signature(model_dir, labels)
-    centroids = _read_centroids(model_dir, labels, signature, task=GALLERY_TASK)
+    components = _read_components(model_dir, version)
+    network = components.one(TASK_HEADS)
+    centroids = (
+        _read_centroids(model_dir, labels, signature, task=components.gallery_task)
+        if components.gallery_task
+        else None
+    )
     return Artifact(
         name=model_dir.name,
         version=version,
         root=model_dir,
-        onnx_path=model_dir / str(version) / ONNX_FILENAME,
+        onnx_path=model_dir / _network_file(network, version),
         labels=labels,
         signature=signature,
         frontend=frontend,
         metrics=_read_json(metrics_path) if metrics_path.is_file() else {},
         openset=_read_openset(model_dir, signature.heads),
         centroids=centroids,
-        gallery_task=GALLERY_TASK if centroids is not None else None,
+        gallery_task=components.gallery_task if centroids is not None else None,
+        components=components,
     )
+
+
+def _network_file(network: Component, version: int) -> str:
+    """The task-heads network's ONNX file of ``version`` (``<version>/model.onnx``, Triton's layout)."""
+    wanted = f"{version}/{ONNX_FILENAME}"
+    if wanted not in network.files:
+        raise ArtifactError(
+            f"{COMPONENTS_FILE}: component {network.name!r} pins no {wanted} (has {list(network.files)})"
+        )
+    return wanted
+
+
+def _legacy_components(model_dir: Path, version: int) -> Components:
+    """A folder written before components.json: its one network, pinned as found, unrecorded provenance."""
+    relative = f"{version}/{ONNX_FILENAME}"
+    unrecorded = Provenance("not recorded (exported before components.json)", "not recorded", "not recorded")
+    network = Component(
+        NETWORK, TASK_HEADS, {relative: sha256_file(model_dir / relative)}, unrecorded, SIGNATURE_FILE
+    )
+    gallery = LEGACY_GALLERY_TASK if (model_dir / CENTROIDS_FILE).is_file() else None
+    return Components((network,), gallery)
+
+
+def _read_components(model_dir: Path, version: int) -> Components:
+    path = model_dir / COMPONENTS_FILE
+    if not path.is_file():
+        return _legacy_components(model_dir, version)
+    try:
+        components = Components.from_document(_read_json(path), where=str(path))
+        components.one(TASK_HEADS)
+        components.verify(model_dir)
+    except ComponentError as e:
+        raise ArtifactError(str(e)) from e
+    return components
+
+
+def write_components(model_dir: Path, components: Components) -> Artifact:
+    """Write (or replace) the folder's ``components.json``; the folder must load with it."""
+    model_dir = resolve_model_dir(model_dir)
+    _write_json(model_dir / COMPONENTS_FILE, components.document())
+    return load_artifact(model_dir)
+
+
+def write_network(artifact: Artifact, onnx_model: bytes) -> None:
+    """Replace the task-heads network's ONNX file of ``artifact``'s version and pin the new bytes."""
+    artifact.onnx_path.write_bytes(onnx_model)
+    relative = str(artifact.onnx_path.relative_to(artifact.root))
+    network = artifact.components.one(TASK_HEADS)
+    pinned = Component(
+        network.name,
+        network.role,
+        {**network.files, relative: sha256_file(artifact.onnx_path)},
+        network.provenance,
+        network.signature,
+    )
+    others = tuple(c for c in artifact.components.components if c.name != network.name)
+    document = Components((pinned, *others), artifact.components.gallery_task).document()
+    _write_json(artifact.root / COMPONENTS_FILE, document)
 
 
 def _read_centroids(
@@ -259,12 +338,16 @@ def write_model_folder(
     training_config: Path,
     metrics: Mapping[str, Any],
     card: str,
+    provenance: Provenance,
+    gallery_task: str | None,
 ) -> Artifact:
     """Write (or add ``version`` to) the model folder ``out``; its name is the folder's name.
 
     Args:
         onnx_model: the serialised ONNX graph, whose inputs and outputs are ``signature``'s.
         training_config: the run's configuration file, copied.
+        provenance: where the network came from, for ``components.json`` and the card.
+        gallery_task: the head whose labels the gallery serves (it needs ``centroids.json`` too).
 
     Raises:
         ArtifactError: ``signature`` disagrees with ``labels`` or the front end, or what was
@@ -282,7 +365,25 @@ def write_model_folder(
     _write_json(out / METRICS_FILE, dict(metrics))
     (out / TRITON_CONFIG_FILE).write_text(triton_config(out.name, signature), encoding="utf-8")
     (out / CARD_FILE).write_text(card, encoding="utf-8")
+    relative = f"{version}/{ONNX_FILENAME}"
+    network = Component(
+        NETWORK, TASK_HEADS, {relative: sha256_file(out / relative)}, provenance, SIGNATURE_FILE
+    )
+    others = _kept_components(out, version)
+    _write_json(out / COMPONENTS_FILE, Components((network, *others), gallery_task).document())
     return load_artifact(out, version=version)  # what was written must load
+
+
+def _kept_components(model_dir: Path, version: int) -> tuple[Component, ...]:
+    """The components other than the task-heads network that a folder already lists (kept on export)."""
+    path = model_dir / COMPONENTS_FILE
+    if not path.is_file():
+        return ()
+    try:
+        earlier = Components.from_document(_read_json(path), where=str(path))
+    except ComponentError as e:
+        raise ArtifactError(str(e)) from e
+    return tuple(c for c in earlier.components if c.role != TASK_HEADS)
 
 
 def _write_json(path: Path, document: Any) -> None:

@@ -19,6 +19,7 @@ import onnxruntime as ort
 
 from frontend.artifact import Artifact, ArtifactError, load_artifact
 from frontend.audio import INPUT_SHAPE
+from frontend.components import TASK_HEADS
 from frontend.labels import LabelSet
 from frontend.signature import INPUT_NAME
 from service.cancellation import CancelToken, WorkCancelledError
@@ -31,6 +32,9 @@ logger = logging.getLogger(__name__)
 
 CPU = "CPUExecutionProvider"
 CUDA = "CUDAExecutionProvider"
+
+
+SERVED_ROLES = (TASK_HEADS,)  # the component roles this model loads (frontend.components)
 
 
 class ModelLoadError(RuntimeError):
@@ -103,6 +107,14 @@ class SongModel:
             artifact = load_artifact(self.model_dir, version=self.requested_version)
         except ArtifactError as e:
             raise ModelLoadError(str(e)) from e
+        unserved = [
+            f"{c.name!r} ({c.role})" for c in artifact.components.components if c.role not in SERVED_ROLES
+        ]
+        if unserved:
+            raise ModelLoadError(
+                f"{artifact.root}: components {', '.join(unserved)} have roles this service cannot load "
+                f"(it serves {list(SERVED_ROLES)})"
+            )
         ort.disable_telemetry_events()  # the service sends nothing anywhere
         providers = choose_providers(self.provider, ort.get_available_providers())
         if CUDA in providers and hasattr(ort, "preload_dlls"):

@@ -6,6 +6,7 @@ from typing import Any
 
 from frontend.audio import FRONTEND_PARAMS
 from frontend.centroids import ArtistCentroids
+from frontend.components import Components
 from frontend.openset import OpenSetRule
 
 CLOSED_SET = "It can only name these labels: any other performer is mapped to the nearest known one."
@@ -115,6 +116,28 @@ def with_centroids(card: str, centroids: ArtistCentroids) -> str:
         f"{measured}.\n\n"
     )
     return with_section(card, GALLERY_HEADING, section)
+
+
+COMPONENTS_HEADING = "## Components"
+
+
+def with_components(card: str, components: Components) -> str:
+    """``card`` with a section listing the folder's components, their files and provenance."""
+    lines = [COMPONENTS_HEADING, ""]
+    for c in components.components:
+        p = c.provenance
+        lines.append(
+            f"- `{c.name}` ({c.role}): {p.source}; licence {p.licence}; trained on {p.training_data}"
+        )
+        lines += [f"  - `{path}` sha256 `{sha}`" for path, sha in c.files.items()]
+        lines += [f"  - {key}: {value}" for key, value in p.details.items()]
+    gallery = f"`{components.gallery_task}`" if components.gallery_task else "none"
+    lines += [
+        "",
+        f"The gallery serves the task {gallery}. Every file is checked against its hash at load.",
+        "",
+    ]
+    return with_section(card, COMPONENTS_HEADING, "\n".join(lines) + "\n")
 
 
 def with_section(card: str, heading: str, section: str) -> str:

@@ -27,6 +27,7 @@ from frontend.artifact import (
     load_artifact,
     triton_config,
     write_centroids,
+    write_network,
 )
 from frontend.centroids import ArtistCentroids, unit_rows
 from frontend.signature import EMBEDDING, Signature, TensorSpec
@@ -47,7 +48,7 @@ def expose_embedding(model_dir: Path) -> bool:
         return False
     proto = onnx.load(artifact.onnx_path)
     width = expose_head_input(proto, artifact.tasks, EMBEDDING)
-    onnx.save(proto, artifact.onnx_path)
+    write_network(artifact, proto.SerializeToString())
     signature = Signature.for_heads(artifact.labels, tensors=[TensorSpec(EMBEDDING, (width,))])
     (artifact.root / SIGNATURE_FILE).write_text(
         json.dumps(signature.document(), indent=1) + "\n", encoding="utf-8"
@@ -70,15 +71,18 @@ def compute(
     """The centroids of the model folder's artists, calibrated as the module docstring says."""
     artifact = load_artifact(model_dir)
     network = Network(artifact)
-    ids = [label.id for label in artifact.labels["artist"]]
-    # its exposure songs, if any, are not used, nor songs without an artist (a language-only label)
-    parts = {k: labelled(v, "artist") for k, v in songs_by_split(cache_dir, split_file).items()}
+    task = artifact.components.gallery_task
+    if task is None:
+        raise ValueError(f"{artifact.root}: components.json names no gallery task for centroids")
+    ids = [label.id for label in artifact.labels[task]]
+    # its exposure songs, if any, are not used, nor songs without the task's label (a language-only one)
+    parts = {k: labelled(v, task) for k, v in songs_by_split(cache_dir, split_file).items()}
     songs = [s for p in SPLITS for s in parts[p]]
     outputs = {
         s.song_id: network.song(np.load(mel_path(cache_dir, s.song_id))) for s in tqdm(songs, desc="songs")
     }
     train = np.stack([outputs[s.song_id].embedding for s in parts["train"]])
-    artist = np.array([ids.index(s.labels["artist"]) for s in parts["train"]])
+    artist = np.array([ids.index(s.labels[task]) for s in parts["train"]])
     missing = sorted(set(range(len(ids))) - set(artist))
     if missing:
         raise ValueError(f"{split_file}: no training song for artist(s) {[ids[k] for k in missing]}")
@@ -92,7 +96,7 @@ def compute(
     val, _ = best_cosines([outputs[s.song_id] for s in parts["val"]], draft)
     threshold = round(val_threshold(val), 6)
     test, top = best_cosines([outputs[s.song_id] for s in parts["test"]], draft)
-    truth = np.array([ids.index(s.labels["artist"]) for s in parts["test"]])
+    truth = np.array([ids.index(s.labels[task]) for s in parts["test"]])
     calibration: dict[str, object] = {
         "train_songs": len(parts["train"]),
         "val_songs": len(parts["val"]),

@@ -15,11 +15,12 @@ from typing import Any
 import numpy as np
 import pycountry
 
-from frontend.artifact import write_model_folder
+from frontend.artifact import CARD_FILE, write_model_folder
 from frontend.audio import INPUT_SHAPE
+from frontend.components import Provenance
 from frontend.labels import Label, LabelSet
 from frontend.signature import EMBEDDING, INPUT_NAME, Signature, TensorSpec
-from training.card import model_card
+from training.card import model_card, with_components
 from training.onnx_graph import affine_to_batchnorm
 from training.run_folder import RunFolder
 
@@ -96,6 +97,17 @@ def parity(model: Any, onnx_model: bytes, outputs: list[str], *, batch: int = 8,
     )
 
 
+def provenance(config: dict[str, Any]) -> Provenance:
+    """Where an exported network came from: this package's training, on the data its config names."""
+    notes = config.get("notes", {})
+    data = notes.get("description") or notes.get("data") or "not recorded"
+    return Provenance(
+        source=f"`songid train`, backbone {config.get('backbone', 'paper')} (training_config.json)",
+        licence="MIT (this project's)",
+        training_data=str(data),
+    )
+
+
 def display_labels(ids: dict[str, list[str]]) -> LabelSet:
     """The run's label ids with their display names (:func:`display_name`)."""
     return {task: [Label(id=x, name=display_name(task, x)) for x in names] for task, names in ids.items()}
@@ -126,7 +138,7 @@ def export_run(run_dir: Path, models_dir: Path, *, name: str, version: int = 1) 
     metrics = run.read_metrics() if run.is_finished else {}
     metrics["export"] = {"onnx_opset": OPSET, "parity_max_rel_diff": max_diff, "params": model.count_params()}
     config = json.loads(run.config.read_text())
-    write_model_folder(
+    artifact = write_model_folder(
         out,
         version=version,
         onnx_model=onnx_model,
@@ -135,5 +147,9 @@ def export_run(run_dir: Path, models_dir: Path, *, name: str, version: int = 1) 
         training_config=run.config,
         metrics=metrics,
         card=model_card(name, version, ids, config, metrics),
+        provenance=provenance(config),
+        gallery_task=next(iter(labels)),  # the primary task: the artist, in the paper's setting
     )
+    card = out / CARD_FILE
+    card.write_text(with_components(card.read_text(encoding="utf-8"), artifact.components), encoding="utf-8")
     return out

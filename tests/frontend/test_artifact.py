@@ -7,8 +7,11 @@ import pytest
 
 from frontend.artifact import ArtifactError, frontend_mismatches, load_artifact, write_model_folder
 from frontend.audio import FRONTEND_PARAMS
+from frontend.components import Provenance
 from frontend.labels import from_ids
 from frontend.signature import Signature, TensorSpec
+
+PROVENANCE = Provenance("a test", "MIT", "nothing")
 
 
 def _write_artifact(root: Path, *, versions: tuple[int, ...] = (1,), frontend: dict | None = None) -> Path:
@@ -94,6 +97,8 @@ def test_written_folder_loads_with_its_signature_and_other_outputs(tmp_path: Pat
         training_config=config,
         metrics={"n_songs": 3},
         card="# demo\n",
+        provenance=PROVENANCE,
+        gallery_task="artist",
     )
     assert (art.name, art.version, art.tasks, art.signature) == ("demo", 2, ["artist", "language"], signature)
     assert art.metrics == {"n_songs": 3}
@@ -115,6 +120,8 @@ def test_a_signature_that_disagrees_is_refused_by_writer_and_reader(tmp_path: Pa
             training_config=tmp_path / "none.json",
             metrics={},
             card="",
+            provenance=PROVENANCE,
+            gallery_task=None,
         )
     assert not (tmp_path / "demo").exists()  # refused before anything was written
     model = _write_artifact(tmp_path)
