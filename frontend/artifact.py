@@ -16,9 +16,9 @@ Layout (an NVIDIA Triton model repository entry, plus the product's metadata)::
         metrics.json            measured evaluation metrics
         README.md               model card
 
-This module owns the format: the exporter writes a folder with :func:`write_model_folder` and
-the service reads it with :func:`load_artifact`; adding an output is a change to the
-:class:`Signature` given to the writer. Nothing here imports TensorFlow or ONNX Runtime.
+This module owns the format and reads it (:func:`load_artifact`, for the service and every tool);
+:mod:`frontend.model_folder` writes it (the exporter, the calibration commands); adding an output
+is a change to the :class:`Signature` given to the writer. Nothing here imports TensorFlow or ONNX Runtime.
 A folder written before ``signature.json`` existed reads as input ``mel`` and one head per task.
 """
 
@@ -26,8 +26,6 @@ from __future__ import annotations
 
 import json
 import math
-import shutil
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -43,9 +41,9 @@ from frontend.components import (
     Provenance,
     sha256_file,
 )
-from frontend.labels import LABELS_FILE, LabelsError, LabelSet, read_labels, write_labels
-from frontend.openset import OPENSET_FILE, OpenSetError, OpenSetRule, parse_rules, rules_document
-from frontend.signature import EMBEDDING, Signature, SignatureError, TensorSpec
+from frontend.labels import LABELS_FILE, LabelsError, LabelSet, read_labels
+from frontend.openset import OPENSET_FILE, OpenSetError, OpenSetRule, parse_rules
+from frontend.signature import EMBEDDING, Signature, SignatureError
 
 ONNX_FILENAME = "model.onnx"
 FRONTEND_FILE = "frontend.json"
@@ -85,31 +83,8 @@ class Artifact:
         return self.signature.heads
 
 
-def triton_config(name: str, signature: Signature, *, max_batch: int = 64) -> str:
-    """``config.pbtxt`` for Triton's ONNX Runtime backend.
-
-    The batch dimension is implicit (``max_batch_size``), so ``dims`` leave it out.
-    """
-
-    def tensors(specs: tuple[TensorSpec, ...]) -> str:
-        return ",\n".join(
-            f'  {{\n    name: "{t.name}"\n    data_type: TYPE_FP32\n    dims: [ {_dims(t)} ]\n  }}'
-            for t in specs
-        )
-
-    return (
-        f'name: "{name}"\nplatform: "onnxruntime_onnx"\nmax_batch_size: {max_batch}\n'
-        f"input [\n{tensors(signature.inputs)}\n]\noutput [\n{tensors(signature.outputs)}\n]\n"
-        "dynamic_batching {\n  max_queue_delay_microseconds: 2000\n}\n"
-        "instance_group [\n  {\n    kind: KIND_CPU\n    count: 1\n  }\n]\n"
-    )
-
-
-def _dims(tensor: TensorSpec) -> str:
-    return ", ".join(map(str, tensor.shape))
-
-
-def _read_json(path: Path) -> Any:
+def read_json(path: Path) -> Any:
+    """A JSON file of the folder; ArtifactError names it when it is missing or unreadable."""
     try:
         return json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError as e:
@@ -166,7 +141,7 @@ def _read_signature(model_dir: Path, labels: LabelSet) -> Signature:
     if not path.is_file():  # a folder exported before signature.json: one head per task
         return Signature.for_heads(labels)
     try:
-        signature = Signature.from_document(_read_json(path), where=str(path))
+        signature = Signature.from_document(read_json(path), where=str(path))
     except SignatureError as e:
         raise ArtifactError(str(e)) from e
     problems = signature.mismatches(labels)
@@ -194,7 +169,7 @@ def load_artifact(path: Path | str, *, version: int | None = None) -> Artifact:
     elif version not in versions:
         raise ArtifactError(f"{model_dir}: version {version} not found (have {versions})")
     frontend_path = model_dir / FRONTEND_FILE
-    frontend = _read_json(frontend_path)
+    frontend = read_json(frontend_path)
     if not isinstance(frontend, dict):
         raise ArtifactError(f"{frontend_path}: expected a JSON object")
     mismatches = frontend_mismatches(frontend)
@@ -220,7 +195,7 @@ def load_artifact(path: Path | str, *, version: int | None = None) -> Artifact:
         labels=labels,
         signature=signature,
         frontend=frontend,
-        metrics=_read_json(metrics_path) if metrics_path.is_file() else {},
+        metrics=read_json(metrics_path) if metrics_path.is_file() else {},
         openset=_read_openset(model_dir, signature.heads),
         centroids=centroids,
         gallery_task=components.gallery_task if centroids is not None else None,
@@ -254,36 +229,12 @@ def _read_components(model_dir: Path, version: int) -> Components:
     if not path.is_file():
         return _legacy_components(model_dir, version)
     try:
-        components = Components.from_document(_read_json(path), where=str(path))
+        components = Components.from_document(read_json(path), where=str(path))
         components.one(TASK_HEADS)
         components.verify(model_dir)
     except ComponentError as e:
         raise ArtifactError(str(e)) from e
     return components
-
-
-def write_components(model_dir: Path, components: Components) -> Artifact:
-    """Write (or replace) the folder's ``components.json``; the folder must load with it."""
-    model_dir = resolve_model_dir(model_dir)
-    _write_json(model_dir / COMPONENTS_FILE, components.document())
-    return load_artifact(model_dir)
-
-
-def write_network(artifact: Artifact, onnx_model: bytes) -> None:
-    """Replace the task-heads network's ONNX file of ``artifact``'s version and pin the new bytes."""
-    artifact.onnx_path.write_bytes(onnx_model)
-    relative = str(artifact.onnx_path.relative_to(artifact.root))
-    network = artifact.components.one(TASK_HEADS)
-    pinned = Component(
-        network.name,
-        network.role,
-        {**network.files, relative: sha256_file(artifact.onnx_path)},
-        network.provenance,
-        network.signature,
-    )
-    others = tuple(c for c in artifact.components.components if c.name != network.name)
-    document = Components((pinned, *others), artifact.components.gallery_task).document()
-    _write_json(artifact.root / COMPONENTS_FILE, document)
 
 
 def _read_centroids(
@@ -297,18 +248,9 @@ def _read_centroids(
         raise ArtifactError(f"{path}: the model has no {EMBEDDING!r} output or no {task!r} head to compare")
     ids = [label.id for label in labels[task]]
     try:
-        return parse_centroids(
-            _read_json(path), artist_ids=ids, dim=int(embedding.shape[-1]), where=str(path)
-        )
+        return parse_centroids(read_json(path), artist_ids=ids, dim=int(embedding.shape[-1]), where=str(path))
     except CentroidsError as e:
         raise ArtifactError(str(e)) from e
-
-
-def write_centroids(model_dir: Path, centroids: ArtistCentroids) -> Artifact:
-    """Write (or replace) the folder's ``centroids.json``; the folder must load with it."""
-    model_dir = resolve_model_dir(model_dir)
-    _write_json(model_dir / CENTROIDS_FILE, centroids.document())
-    return load_artifact(model_dir)
 
 
 def _read_openset(model_dir: Path, heads: list[str]) -> dict[str, OpenSetRule]:
@@ -316,75 +258,6 @@ def _read_openset(model_dir: Path, heads: list[str]) -> dict[str, OpenSetRule]:
     if not path.is_file():
         return {}
     try:
-        return parse_rules(_read_json(path), heads=heads, where=str(path))
+        return parse_rules(read_json(path), heads=heads, where=str(path))
     except OpenSetError as e:
         raise ArtifactError(str(e)) from e
-
-
-def write_openset(model_dir: Path, rules: dict[str, OpenSetRule]) -> Artifact:
-    """Write (or replace) the folder's ``openset.json``; the folder must load with it."""
-    model_dir = resolve_model_dir(model_dir)
-    _write_json(model_dir / OPENSET_FILE, rules_document(rules))
-    return load_artifact(model_dir)
-
-
-def write_model_folder(
-    out: Path,
-    *,
-    version: int,
-    onnx_model: bytes,
-    labels: LabelSet,
-    signature: Signature,
-    training_config: Path,
-    metrics: Mapping[str, Any],
-    card: str,
-    provenance: Provenance,
-    gallery_task: str | None,
-) -> Artifact:
-    """Write (or add ``version`` to) the model folder ``out``; its name is the folder's name.
-
-    Args:
-        onnx_model: the serialised ONNX graph, whose inputs and outputs are ``signature``'s.
-        training_config: the run's configuration file, copied.
-        provenance: where the network came from, for ``components.json`` and the card.
-        gallery_task: the head whose labels the gallery serves (it needs ``centroids.json`` too).
-
-    Raises:
-        ArtifactError: ``signature`` disagrees with ``labels`` or the front end, or what was
-            written does not load.
-    """
-    problems = signature.mismatches(labels)
-    if problems:
-        raise ArtifactError(f"{out}: " + "; ".join(problems))
-    (out / str(version)).mkdir(parents=True, exist_ok=True)
-    (out / str(version) / ONNX_FILENAME).write_bytes(onnx_model)
-    write_labels(out / LABELS_FILE, labels)
-    _write_json(out / SIGNATURE_FILE, signature.document())
-    _write_json(out / FRONTEND_FILE, dict(FRONTEND_PARAMS))
-    shutil.copyfile(training_config, out / TRAINING_CONFIG_FILE)
-    _write_json(out / METRICS_FILE, dict(metrics))
-    (out / TRITON_CONFIG_FILE).write_text(triton_config(out.name, signature), encoding="utf-8")
-    (out / CARD_FILE).write_text(card, encoding="utf-8")
-    relative = f"{version}/{ONNX_FILENAME}"
-    network = Component(
-        NETWORK, TASK_HEADS, {relative: sha256_file(out / relative)}, provenance, SIGNATURE_FILE
-    )
-    others = _kept_components(out, version)
-    _write_json(out / COMPONENTS_FILE, Components((network, *others), gallery_task).document())
-    return load_artifact(out, version=version)  # what was written must load
-
-
-def _kept_components(model_dir: Path, version: int) -> tuple[Component, ...]:
-    """The components other than the task-heads network that a folder already lists (kept on export)."""
-    path = model_dir / COMPONENTS_FILE
-    if not path.is_file():
-        return ()
-    try:
-        earlier = Components.from_document(_read_json(path), where=str(path))
-    except ComponentError as e:
-        raise ArtifactError(str(e)) from e
-    return tuple(c for c in earlier.components if c.role != TASK_HEADS)
-
-
-def _write_json(path: Path, document: Any) -> None:
-    path.write_text(json.dumps(document, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")

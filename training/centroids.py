@@ -20,16 +20,9 @@ import onnx
 from sklearn.metrics import roc_auc_score
 from tqdm import tqdm
 
-from frontend.artifact import (
-    CARD_FILE,
-    SIGNATURE_FILE,
-    TRITON_CONFIG_FILE,
-    load_artifact,
-    triton_config,
-    write_centroids,
-    write_network,
-)
+from frontend.artifact import CARD_FILE, SIGNATURE_FILE, TRITON_CONFIG_FILE, load_artifact
 from frontend.centroids import ArtistCentroids, unit_rows
+from frontend.model_folder import triton_config, write_centroids, write_network
 from frontend.signature import EMBEDDING, Signature, TensorSpec
 from training.card import with_centroids
 from training.catalog import labelled

@@ -15,10 +15,11 @@ from typing import Any
 import numpy as np
 import pycountry
 
-from frontend.artifact import CARD_FILE, write_model_folder
+from frontend.artifact import CARD_FILE
 from frontend.audio import INPUT_SHAPE
 from frontend.components import Provenance
 from frontend.labels import Label, LabelSet
+from frontend.model_folder import write_model_folder
 from frontend.signature import EMBEDDING, INPUT_NAME, Signature, TensorSpec
 from training.card import model_card, with_components
 from training.onnx_graph import affine_to_batchnorm

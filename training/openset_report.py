@@ -20,7 +20,8 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from frontend.artifact import CARD_FILE, load_artifact, write_openset
+from frontend.artifact import CARD_FILE, load_artifact
+from frontend.model_folder import write_openset
 from frontend.openset import OpenSetRule
 from training.card import with_openset
 from training.catalog import labelled

@@ -5,10 +5,11 @@ from pathlib import Path
 
 import pytest
 
-from frontend.artifact import ArtifactError, frontend_mismatches, load_artifact, write_model_folder
+from frontend.artifact import ArtifactError, frontend_mismatches, load_artifact
 from frontend.audio import FRONTEND_PARAMS
 from frontend.components import Provenance
 from frontend.labels import from_ids
+from frontend.model_folder import write_model_folder
 from frontend.signature import Signature, TensorSpec
 
 PROVENANCE = Provenance("a test", "MIT", "nothing")

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from frontend.artifact import ArtifactError, load_artifact, write_components
+from frontend.artifact import ArtifactError, load_artifact
 from frontend.components import (
     COMPONENTS_FILE,
     Component,
@@ -17,6 +17,7 @@ from frontend.components import (
     Provenance,
     sha256_file,
 )
+from frontend.model_folder import write_components
 
 BUNDLED = Path(__file__).resolve().parents[2] / "models" / "songid-multitask"
 

@@ -8,7 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from frontend.artifact import ArtifactError, load_artifact, write_openset
+from frontend.artifact import ArtifactError, load_artifact
+from frontend.model_folder import write_openset
 from frontend.openset import OpenSetError, OpenSetRule, parse_rules
 from tests.service.samples import make_artifact
 

@@ -12,10 +12,10 @@ import onnx
 import soundfile as sf
 from onnx import TensorProto, helper, numpy_helper
 
-from frontend.artifact import triton_config
 from frontend.audio import FRONTEND_PARAMS, N_MELS, SEGMENT_FRAMES
 from frontend.centroids import CENTROIDS_FILE, ArtistCentroids
 from frontend.labels import Label
+from frontend.model_folder import triton_config
 from frontend.signature import EMBEDDING as EMBEDDING_NAME
 from frontend.signature import INPUT_NAME, Signature, TensorSpec
 

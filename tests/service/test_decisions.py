@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from frontend.artifact import write_openset
 from frontend.labels import Label
+from frontend.model_folder import write_openset
 from frontend.openset import OpenSetRule
 from service.decisions import decide, effective_rules, no_evidence
 from service.limits import AnalysisLimits
