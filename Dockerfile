@@ -30,7 +30,7 @@ ARG ONNXRUNTIME_PACKAGE=onnxruntime
 # stack, the PostgreSQL driver of the artist gallery; no librosa, scipy or TensorFlow);
 # optionally another ONNX Runtime build. The
 # replacement is a requirement spec chosen (and pinned) by whoever builds, hence DL3013.
-# pip, setuptools and the installed packages' own test suites (numpy's, pyarrow's) leave the
+# pip, setuptools and the installed packages' own test suites (numpy's and others') leave the
 # venv afterwards: nothing installs or runs them at run time.
 # hadolint ignore=DL3013
 RUN if [ -f build-ca.pem ]; then \
