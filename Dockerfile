@@ -7,8 +7,10 @@
 #   PYTHON_IMAGE         base image of both stages: any Debian-based image with python3 (3.11 or
 #                        newer) and its venv module, e.g. a local copy where no registry is reachable
 #   ONNXRUNTIME_PACKAGE  another ONNX Runtime build, e.g. "onnxruntime-gpu[cuda,cudnn]" (docker-compose.yml)
-#   EXTRA_CA_CERTS       PEM text of CA certificates pip must also trust, for a TLS-intercepting proxy
-#                        between the build and the package index; used by the build stage only
+#
+# Behind a TLS-intercepting proxy between the build and the package index, put the CA
+# certificates pip must also trust (PEM, one file of any size) at build-ca.pem in the build
+# context; the build stage alone reads it. Without that file the build is the same.
 
 ARG PYTHON_IMAGE=python:3.11-slim-bookworm
 
@@ -19,22 +21,22 @@ ENV PIP_NO_CACHE_DIR=1 \
 RUN python3 -m venv /opt/venv
 ENV PATH=/opt/venv/bin:$PATH
 WORKDIR /src
-COPY pyproject.toml README.md ./
+# build-ca.pem* matches build-ca.pem when the context has it, and nothing (no error) otherwise.
+COPY pyproject.toml README.md build-ca.pem* ./
 COPY frontend/ frontend/
 COPY service/ service/
 ARG ONNXRUNTIME_PACKAGE=onnxruntime
-ARG EXTRA_CA_CERTS=""
 # The package with only the service's extras (numpy, soundfile, soxr, ONNX Runtime, the web
 # stack, the PostgreSQL driver of the artist gallery; no librosa, scipy or TensorFlow);
 # optionally another ONNX Runtime build. The
 # replacement is a requirement spec chosen (and pinned) by whoever builds, hence DL3013.
-# pip, setuptools and the installed packages' own test suites (numpy's, pyarrow's) leave the
+# pip, setuptools and the installed packages' own test suites (numpy's and others') leave the
 # venv afterwards: nothing installs or runs them at run time.
 # hadolint ignore=DL3013
-RUN if [ -n "${EXTRA_CA_CERTS}" ]; then \
+RUN if [ -f build-ca.pem ]; then \
          export PIP_CERT=/tmp/ca-bundle.pem \
          && python -c "from pip._vendor import certifi; print(certifi.contents())" > "${PIP_CERT}" \
-         && printf '%s\n' "${EXTRA_CA_CERTS}" >> "${PIP_CERT}"; \
+         && cat build-ca.pem >> "${PIP_CERT}"; \
        fi \
     && pip install --no-cache-dir ".[serve,postgres]" \
     && if [ "${ONNXRUNTIME_PACKAGE}" != "onnxruntime" ]; then \
@@ -43,7 +45,7 @@ RUN if [ -n "${EXTRA_CA_CERTS}" ]; then \
        fi \
     && pip uninstall --yes setuptools pip \
     && find /opt/venv/lib -depth -type d -name tests -exec rm -rf {} + \
-    && rm -f /tmp/ca-bundle.pem
+    && rm -f /tmp/ca-bundle.pem build-ca.pem
 
 FROM ${PYTHON_IMAGE} AS runtime
 LABEL org.opencontainers.image.title="songid" \

@@ -1,4 +1,4 @@
-"""Every relative link in the project's Markdown (README, docs, reports) points to a file that exists."""
+"""Every relative link in the project's Markdown (README, docs, reports, model cards) resolves."""
 
 from __future__ import annotations
 
@@ -9,7 +9,14 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 LINK = re.compile(r"\]\(([^)\s]+)\)")  # [text](target) and ![alt](target)
-DOCS = sorted([REPO / "README.md", *(REPO / "docs").glob("*.md"), *(REPO / "reports").rglob("*.md")])
+DOCS = sorted(
+    [
+        REPO / "README.md",
+        *(REPO / "docs").glob("*.md"),
+        *(REPO / "reports").rglob("*.md"),
+        *(REPO / "models").glob("*/README.md"),  # model cards
+    ]
+)
 
 
 def relative_targets(markdown: Path) -> list[str]:

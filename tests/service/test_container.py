@@ -89,9 +89,25 @@ def test_dockerfile_builds_from_any_debian_python_without_a_registry() -> None:
     assert re.search(r"^FROM \$\{PYTHON_IMAGE\} AS runtime$", text, re.M)
     # Debian's python3 packages have no `python` before the venv exists.
     assert "RUN python3 -m venv /opt/venv" in text
-    # Extra CA certificates for the build's pip, empty (unused) by default.
-    assert re.search(r'^ARG EXTRA_CA_CERTS=""$', text, re.M)
-    assert "PIP_CERT" in text
+    assert "PIP_CERT" in text  # extra CA certificates for the build's pip: see below
+
+
+CA_FILE = "build-ca.pem"  # the build context's extra CA certificates (docs/service.md)
+
+
+def test_dockerfile_takes_extra_ca_certificates_as_an_optional_file_not_text() -> None:
+    """A whole CA bundle (hundreds of KB) passes no argument list: it is a file in the context."""
+    text = dockerfile()
+    assert not re.search(r"^ARG .*CERT", text, re.M)  # no certificate text as a build argument
+    # The wildcard makes the file optional; the same COPY names files that are always there,
+    # as the classic builder refuses a COPY whose sources all match nothing.
+    copy = re.search(rf"^COPY (.*) {re.escape(CA_FILE)}\* \./$", text, re.M)
+    assert copy and "pyproject.toml" in copy.group(1).split()
+    assert f"if [ -f {CA_FILE} ]" in text and f"cat {CA_FILE} >>" in text
+    # Read by the build stage only: the runtime stage takes nothing from it but the venv.
+    assert re.findall(r"^COPY --from=build (.*)$", text, re.M) == ["/opt/venv /opt/venv"]
+    assert f"!{CA_FILE}" in (REPO_ROOT / ".dockerignore").read_text().splitlines()
+    assert CA_FILE in (REPO_ROOT / "docs" / "service.md").read_text()
 
 
 def test_dockerfile_gives_the_service_user_a_writable_home_outside_the_model_mount() -> None:
@@ -168,7 +184,7 @@ def test_compose_service(compose: dict[str, Any], name: str) -> None:
     args = service["build"]["args"]
     default_base = re.search(r"^ARG PYTHON_IMAGE=(\S+)$", dockerfile(), re.M)
     assert default_base and args["PYTHON_IMAGE"] == f"${{SONGID_PYTHON_IMAGE:-{default_base.group(1)}}}"
-    assert args["EXTRA_CA_CERTS"] == "${SONGID_BUILD_CA_CERTS:-}"
+    assert not [arg for arg in args if "CERT" in arg]  # certificates are a file, not an argument
     (models,) = service["volumes"]
     assert models["target"] == "/app/models" and models["read_only"] is True
     assert all(re.fullmatch(r"(127\.0\.0\.1:)?\d+:8000", port) for port in service["ports"])
@@ -209,3 +225,35 @@ def test_compose_smoke_is_a_bounded_loopback_check_outside_the_fast_suite() -> N
 def test_compose_smoke_passes_shellcheck() -> None:
     result = subprocess.run(["shellcheck", str(SMOKE)], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+COMPOSE_CONFIG = REPO_ROOT / "scripts" / "compose-config"
+FAKE_COMPOSE = """#!/usr/bin/env bash
+printf '%s\\n' "$*" >> "{log}"
+if [ "$1 $2" = "version --short" ] || [ "$1 $2 $3" = "compose version --short" ]; then echo {version}; fi
+if [ "$1 $2" = "compose version" ] && [ {v2} = no ]; then exit 1; fi
+exit 0
+"""
+
+
+@pytest.mark.parametrize("v2", [True, False], ids=["with docker compose", "docker-compose only"])
+def test_compose_config_checks_with_compose_1_and_with_docker_compose_where_installed(
+    tmp_path: Path, v2: bool
+) -> None:
+    """Debian 12 packages docker-compose 1.x; newer Docker has `docker compose`: the file must suit both."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    logs = {name: tmp_path / f"{name}.log" for name in ("docker", "docker-compose")}
+    for name, version in (("docker", "2.29.1"), ("docker-compose", "1.29.2")):
+        script = FAKE_COMPOSE.format(log=logs[name], version=version, v2="yes" if v2 else "no")
+        (bin_dir / name).write_text(script)
+        (bin_dir / name).chmod(0o755)
+    env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}"}
+    result = subprocess.run(
+        ["bash", str(COMPOSE_CONFIG)], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    checks = ["-f docker-compose.yml config --quiet", "-f docker-compose.yml --profile cuda config --quiet"]
+    assert all(check in logs["docker-compose"].read_text().splitlines() for check in checks)
+    docker_calls = logs["docker"].read_text().splitlines()
+    assert all((f"compose {check}" in docker_calls) == v2 for check in checks)
