@@ -13,7 +13,7 @@ from typing import Final
 
 import numpy as np
 
-from service.errors import ConflictError, NotFoundError
+from service.domain_errors import ConflictError, NotFoundError
 
 ID_PATTERN: Final = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$"  # an enrolled artist's id
 
@@ -54,6 +54,21 @@ class ArtistRecord:
     @property
     def centroid(self) -> np.ndarray:
         return np.asarray(self.embedding_sum / max(self.n_songs, 1), dtype=np.float32)
+
+
+@dataclass(frozen=True)
+class Change:
+    """What one write did, read in the transaction that made it.
+
+    Attributes:
+        record: the artist after the write; None after a deletion.
+        added: songs that were new (a file already enrolled for the artist is skipped).
+        version: the store's change counter after the write (``GalleryStore.version``).
+    """
+
+    record: ArtistRecord | None
+    added: int
+    version: int
 
 
 BLOB_DTYPE: Final = np.dtype("<f4")  # little-endian float32: 4 bytes a value, any machine
