@@ -126,12 +126,17 @@ class Gallery:
     # Store health ------------------------------------------------------------------------------
 
     def _failed(self, error: UnavailableError) -> None:
+        """The index could not be checked or loaded: it is stale until it can."""
         if self._problem is None:
             logger.error("artist gallery unavailable", extra={"fields": {"error": error.message}})
         self._problem = error.message
+        self._count()
+        if self._metrics is not None:
+            self._metrics.gallery_stale.set(1)
+
+    def _count(self) -> None:
         if self._metrics is not None:
             self._metrics.gallery_unavailable.inc()
-            self._metrics.gallery_stale.set(1)
 
     def _recovered(self) -> None:
         if self._problem is not None:
@@ -141,11 +146,13 @@ class Gallery:
             self._metrics.gallery_stale.set(0)
 
     def _use(self, call: Callable[[], T]) -> T:
-        """``call()`` on the store; its unavailability is recorded, then raised."""
+        """``call()`` on the store; its unavailability is counted, then raised. The state is the
+        index's: only a poll or a load that fails makes it stale (a read-only file refuses writes
+        while its artists are current)."""
         try:
             return call()
-        except UnavailableError as e:
-            self._failed(e)
+        except UnavailableError:
+            self._count()
             raise
 
     # The index ---------------------------------------------------------------------------------

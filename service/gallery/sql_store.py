@@ -143,6 +143,12 @@ class SqlStore:
         return text.replace("?", self.placeholder)
 
     def _migrate(self, cur: Any) -> None:
+        """Apply the migrations not applied yet; a schema already current is only read, so a
+        read-only database serves its artists."""
+        with suppress(Exception):  # no table yet (a new database), or a failure the transaction meets too
+            cur.execute("SELECT COALESCE(MAX(version), 0) FROM schema_migrations")
+            if int(cur.fetchone()[0]) == len(MIGRATIONS):
+                return
         cur.execute(self.begin)
         try:
             if self.lock_migrations:
