@@ -18,6 +18,9 @@ from service.gallery.sql_store import SqlStore
 
 SQLITE_BUSY_TIMEOUT_S: Final = 10.0  # a writer waits this long for another process's write
 POSTGRES_CONNECT_TIMEOUT_S: Final = 3  # a database that does not answer is reported at once
+# A server that vanished without closing its connections (a partition, a host gone): unacknowledged
+# data or silent keep-alives end the connection within about this long, not TCP's many minutes.
+POSTGRES_DEAD_PEER_MS: Final = 10_000
 POSTGRES_RETRY_AFTER_S: Final = 5  # a restarted database is reconnected at the next call
 
 
@@ -109,7 +112,16 @@ class PostgresStore(SqlStore):
         self._psycopg = psycopg
 
     def _connect(self) -> Any:
-        return self._psycopg.connect(self._url, autocommit=True, connect_timeout=POSTGRES_CONNECT_TIMEOUT_S)
+        return self._psycopg.connect(
+            self._url,
+            autocommit=True,
+            connect_timeout=POSTGRES_CONNECT_TIMEOUT_S,
+            tcp_user_timeout=POSTGRES_DEAD_PEER_MS,
+            keepalives=1,
+            keepalives_idle=POSTGRES_DEAD_PEER_MS // 2000,
+            keepalives_interval=1,
+            keepalives_count=POSTGRES_DEAD_PEER_MS // 2000,
+        )
 
     def _unavailable(self, error: Exception) -> UnavailableError | None:
         if isinstance(error, self._psycopg.OperationalError | self._psycopg.InterfaceError):

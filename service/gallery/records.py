@@ -7,9 +7,10 @@ embeddings of two model versions are never compared.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Final
+from datetime import UTC, datetime
+from typing import Any, Final
 
 import numpy as np
 
@@ -80,3 +81,22 @@ def to_blob(vector: np.ndarray) -> bytes:
 
 def from_blob(blob: bytes) -> np.ndarray:
     return np.frombuffer(blob, dtype=BLOB_DTYPE).astype(np.float32)
+
+
+def now_text() -> str:
+    """The time now as stored (ISO 8601, UTC, milliseconds)."""
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
+
+
+def record_from_row(row: Sequence[Any]) -> ArtistRecord:
+    """An artist from a row ``(artist_id, name, model, n_songs, embedding_sum, created, updated)``."""
+    artist_id, name, model, n_songs, blob, created, updated = row
+    return ArtistRecord(
+        artist_id,
+        name,
+        model,
+        int(n_songs),
+        from_blob(bytes(blob)),
+        datetime.fromisoformat(created),
+        datetime.fromisoformat(updated),
+    )

@@ -10,9 +10,7 @@ the store recovers by itself when the database does.
 
 Every write is one transaction and returns a :class:`Change` read in that same transaction (an
 enrolment is answered with what it wrote, even if another request deletes the artist at once).
-The schema is versioned: ``dialects.MIGRATIONS`` are applied in order, each once (recorded in
-``schema_migrations``; on PostgreSQL under an advisory lock, so replicas starting together do
-not race).
+The schema is versioned (:func:`service.gallery.dialects.migrate`, at each connection).
 """
 
 from __future__ import annotations
@@ -20,13 +18,12 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
-from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 import numpy as np
 
 from service.domain_errors import ConflictError, UnavailableError
-from service.gallery.dialects import MIGRATIONS
+from service.gallery.dialects import migrate
 from service.gallery.records import (
     ArtistExistsError,
     ArtistNotFoundError,
@@ -34,12 +31,10 @@ from service.gallery.records import (
     Change,
     EnrolledSong,
     from_blob,
+    now_text,
+    record_from_row,
     to_blob,
 )
-
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
 class SqlStore:
@@ -93,7 +88,14 @@ class SqlStore:
         if self._conn is None:
             conn = self._connect()
             try:
-                self._migrate(conn.cursor())
+                migrate(
+                    conn.cursor(),
+                    begin=self.begin,
+                    blob=self.blob,
+                    lock=self.lock_migrations,
+                    sql=self._sql,
+                    where=self.where,
+                )
             except BaseException:
                 with suppress(Exception):
                     conn.close()
@@ -142,38 +144,6 @@ class SqlStore:
     def _sql(self, text: str) -> str:
         return text.replace("?", self.placeholder)
 
-    def _migrate(self, cur: Any) -> None:
-        """Apply the migrations not applied yet; a schema already current is only read, so a
-        read-only database serves its artists."""
-        with suppress(Exception):  # no table yet (a new database), or a failure the transaction meets too
-            cur.execute("SELECT COALESCE(MAX(version), 0) FROM schema_migrations")
-            if int(cur.fetchone()[0]) == len(MIGRATIONS):
-                return
-        cur.execute(self.begin)
-        try:
-            if self.lock_migrations:
-                cur.execute(self.lock_migrations)
-            cur.execute(
-                "CREATE TABLE IF NOT EXISTS schema_migrations "
-                "(version INTEGER PRIMARY KEY, applied TEXT NOT NULL)"
-            )
-            cur.execute("SELECT COALESCE(MAX(version), 0) FROM schema_migrations")
-            current = int(cur.fetchone()[0])
-            if current > len(MIGRATIONS):
-                raise RuntimeError(
-                    f"{self.where}: the gallery's schema is version {current}, newer than this service "
-                    f"knows ({len(MIGRATIONS)}); upgrade the service"
-                )
-            for version, statements in enumerate(MIGRATIONS[current:], start=current + 1):
-                for statement in statements:
-                    cur.execute(statement.format(blob=self.blob))
-                cur.execute(self._sql("INSERT INTO schema_migrations VALUES (?, ?)"), (version, _now()))
-        except BaseException:
-            with suppress(Exception):
-                cur.execute("ROLLBACK")
-            raise
-        cur.execute("COMMIT")
-
     # Reads -----------------------------------------------------------------------------------
 
     @property
@@ -193,25 +163,12 @@ class SqlStore:
 
     _COLUMNS = "artist_id, name, model, n_songs, embedding_sum, created, updated"
 
-    @staticmethod
-    def _record(row: Sequence[Any]) -> ArtistRecord:
-        artist_id, name, model, n_songs, blob, created, updated = row
-        return ArtistRecord(
-            artist_id,
-            name,
-            model,
-            int(n_songs),
-            from_blob(bytes(blob)),
-            datetime.fromisoformat(created),
-            datetime.fromisoformat(updated),
-        )
-
     def _get(self, cur: Any, artist_id: str) -> ArtistRecord:
         cur.execute(self._sql(f"SELECT {self._COLUMNS} FROM artists WHERE artist_id = ?"), (artist_id,))
         row = cur.fetchone()
         if row is None:
             raise ArtistNotFoundError(artist_id)
-        return self._record(row)
+        return record_from_row(row)
 
     def get(self, artist_id: str) -> ArtistRecord:
         with self._cursor() as cur:
@@ -226,7 +183,7 @@ class SqlStore:
                 (limit, offset),
             )
             rows = cur.fetchall()
-        return [self._record(r) for r in rows], total
+        return [record_from_row(r) for r in rows], total
 
     def for_model(self, model: str) -> list[ArtistRecord]:
         with self._cursor() as cur:
@@ -234,7 +191,7 @@ class SqlStore:
                 self._sql(f"SELECT {self._COLUMNS} FROM artists WHERE model = ? ORDER BY artist_id"), (model,)
             )
             rows = cur.fetchall()
-        return [self._record(r) for r in rows]
+        return [record_from_row(r) for r in rows]
 
     def centroids(self, model: str, *, dim: int) -> tuple[list[str], list[str], np.ndarray]:
         """Streamed into one array (no record per artist), so 100,000 artists load in seconds."""
@@ -288,7 +245,7 @@ class SqlStore:
     def create(self, artist_id: str, name: str, model: str, songs: Sequence[EnrolledSong]) -> Change:
         if not songs:
             raise ValueError("an enrolment needs at least one song")
-        now = _now()
+        now = now_text()
         try:
             with self._transaction() as cur:
                 cur.execute(self._sql("SELECT 1 FROM artists WHERE artist_id = ?"), (artist_id,))
@@ -317,7 +274,7 @@ class SqlStore:
                     f"artist {artist_id!r} is enrolled with model {row[0]}, not {model}: re-embed it "
                     "(songid-enrol --reembed) or enrol it again"
                 )
-            added = self._insert_songs(cur, artist_id, model, songs, _now())
+            added = self._insert_songs(cur, artist_id, model, songs, now_text())
             return Change(self._get(cur, artist_id), added, self._version(cur))
 
     def reembed(self, artist_id: str, model: str, songs: Sequence[EnrolledSong]) -> Change:
@@ -332,7 +289,7 @@ class SqlStore:
                 self._sql("UPDATE artists SET model = ?, n_songs = 0, embedding_sum = ? WHERE artist_id = ?"),
                 (model, to_blob(songs[0].embedding * 0.0), artist_id),
             )
-            added = self._insert_songs(cur, artist_id, model, songs, _now())
+            added = self._insert_songs(cur, artist_id, model, songs, now_text())
             return Change(self._get(cur, artist_id), added, self._version(cur))
 
     def delete(self, artist_id: str) -> Change:

@@ -84,3 +84,12 @@ def test_without_a_gallery_option_the_services_settings_name_it(
     monkeypatch.setenv("SONGID_DATABASE_URL", "mysql://nowhere")
     assert main([str(repo / "catalogue"), "--model", str(repo / "models"), "--no-progress"]) == 2
     assert "SONGID_DATABASE_URL" in capsys.readouterr().err
+
+
+def test_a_gallery_that_cannot_be_used_is_one_line_naming_it(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (repo / "g.sqlite").write_bytes(b"not a database\n" * 200)
+    assert _run(repo, str(repo / "catalogue")) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and str(repo / "g.sqlite") in err and "Traceback" not in err
