@@ -141,7 +141,8 @@ class GalleryInfo(_Schema):
         description="Cosine a song needs to be a known artist when artists are enrolled."
     )
     state: Literal["current", "stale"] = Field(
-        default="current", description=GALLERY_STATE_DESCRIPTION + " `enrolled` and `stale` are as loaded."
+        default="current",
+        description=GALLERY_STATE_DESCRIPTION + " While stale, `enrolled` and `stale` are as loaded last.",
     )
 
 

@@ -253,13 +253,14 @@ class Gallery:
         """Artists by id, ``limit`` from ``offset``, and how many there are in all."""
         return self._use(lambda: self.store.page(offset=offset, limit=limit))
 
-    def stale(self) -> int:
-        """Artists enrolled with another model (read now from the store)."""
-        return self._use(lambda: self.store.stale(self.model))
-
-    @property
-    def stale_when_loaded(self) -> int:
-        """Artists enrolled with another model, as counted when the index was loaded (no store call)."""
+    def stale(self, *, or_as_loaded: bool = False) -> int:
+        """Artists enrolled with another model, read now from the store; ``or_as_loaded``: while
+        the store cannot be used, as counted when the index was loaded (else UnavailableError)."""
+        try:
+            self._stale_artists = self._use(lambda: self.store.stale(self.model))
+        except UnavailableError:
+            if not or_as_loaded:
+                raise
         return self._stale_artists
 
     def song_hashes(self, artist_id: str) -> set[str]:

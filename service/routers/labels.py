@@ -34,7 +34,7 @@ def labels(model: ReadyModelDep, pipeline: PipelineDep, gallery: OptionalGallery
         },
         gallery=GalleryInfo(
             enrolled=gallery.index().n_enrolled,
-            stale=gallery.stale_when_loaded,
+            stale=gallery.stale(or_as_loaded=True),
             threshold=gallery.threshold,
             state=gallery.state,
         )
