@@ -71,13 +71,14 @@ def create_app(settings: Settings | None = None, *, model: SongModel | None = No
     )
 
     def attach_gallery() -> None:
-        url = settings.database_url.get_secret_value() if settings.database_url else None
+        # A store that cannot be used now does not stop the service: the gallery starts stale
+        # (trained artists only), /readyz says so, and it is tried again every few seconds.
         gallery, app.state.gallery_off = open_gallery(
             served.artifact,
-            sqlite_path=settings.gallery_path,
-            database_url=url,
+            url=settings.gallery_url,
             poll_s=settings.gallery_poll_s,
             threshold=settings.gallery_threshold,
+            metrics=app_metrics,
         )
         pipeline.gallery = app.state.gallery = gallery
 
@@ -93,7 +94,7 @@ def create_app(settings: Settings | None = None, *, model: SongModel | None = No
         finally:
             admission.shutdown()
             if app.state.gallery is not None:
-                app.state.gallery.store.close()
+                app.state.gallery.close()
 
     app = FastAPI(
         title="songid",

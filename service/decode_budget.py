@@ -14,7 +14,7 @@ from typing import BinaryIO
 import soundfile as sf
 
 from frontend.audio import SAMPLE_RATE
-from service.errors import PayloadTooLargeError
+from service.domain_errors import PayloadTooLargeError
 
 FLOAT32_BYTES = 4
 

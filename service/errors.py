@@ -1,6 +1,8 @@
-"""Exception types that carry their HTTP meaning, and the one place they become JSON.
+"""The one place errors become HTTP: every exception type mapped to a status and a JSON body.
 
-Everything below the routers raises these (or plain exceptions); nothing else builds an
+Code below the routers raises :mod:`service.domain_errors`' exceptions (or plain ones); they are
+re-exported here for the HTTP modules. The stored state's errors (:class:`DomainError`) carry no
+HTTP meaning: :data:`DOMAIN_ERRORS` gives each its status and code word. Nothing else builds an
 error response. The body is always ``{"error": {"code": ..., "message": ...}}``.
 """
 
@@ -9,7 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from http import HTTPStatus
-from typing import Any, ClassVar
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -18,70 +20,51 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
 from starlette.routing import Match
 
+from service.domain_errors import (
+    BodyTimeoutError,
+    ConflictError,
+    DomainError,
+    ForbiddenError,
+    InvalidInputError,
+    ModelNotReadyError,
+    NoEvidenceError,
+    NotAnalysableError,
+    NotFoundError,
+    OverloadedError,
+    PayloadTooLargeError,
+    RequestTimeoutError,
+    ServiceError,
+    UnauthorizedError,
+    UnavailableError,
+    UnsupportedMediaError,
+)
+
+__all__ = [
+    "DOMAIN_ERRORS",
+    "BodyTimeoutError",
+    "ConflictError",
+    "DomainError",
+    "ForbiddenError",
+    "GalleryUnavailableError",
+    "InvalidInputError",
+    "ModelNotReadyError",
+    "NoEvidenceError",
+    "NotAnalysableError",
+    "NotFoundError",
+    "OverloadedError",
+    "PayloadTooLargeError",
+    "RequestTimeoutError",
+    "ServiceError",
+    "UnauthorizedError",
+    "UnavailableError",
+    "UnsupportedMediaError",
+    "error_body",
+    "install_error_handlers",
+    "internal_error_response",
+    "json_error",
+]
+
 logger = logging.getLogger(__name__)
-
-
-class ServiceError(Exception):
-    """Base class: an error with a status code, a stable code word and a safe message."""
-
-    status_code: ClassVar[int] = HTTPStatus.INTERNAL_SERVER_ERROR
-    code: ClassVar[str] = "internal_error"
-
-    def __init__(self, message: str, *, headers: Mapping[str, str] | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.headers: dict[str, str] = dict(headers or {})
-
-
-class InvalidInputError(ServiceError):
-    """The request is malformed: no file, an empty file, a broken multipart body."""
-
-    status_code = HTTPStatus.BAD_REQUEST
-    code = "invalid_input"
-
-
-class UnauthorizedError(ServiceError):
-    status_code = HTTPStatus.UNAUTHORIZED
-    code = "unauthorized"
-
-    def __init__(self, message: str = "a valid API key is required") -> None:
-        super().__init__(message, headers={"WWW-Authenticate": "Bearer"})
-
-
-class ForbiddenError(ServiceError):
-    """A valid key without the right to this operation (writes need the admin key)."""
-
-    status_code = HTTPStatus.FORBIDDEN
-    code = "forbidden"
-
-
-class NotFoundError(ServiceError):
-    status_code = HTTPStatus.NOT_FOUND
-    code = "not_found"
-
-
-class ConflictError(ServiceError):
-    """The request contradicts what is stored (an id already taken, a model mismatch)."""
-
-    status_code = HTTPStatus.CONFLICT
-    code = "conflict"
-
-
-class PayloadTooLargeError(ServiceError):
-    status_code = HTTPStatus.REQUEST_ENTITY_TOO_LARGE
-    code = "payload_too_large"
-
-
-class UnsupportedMediaError(ServiceError):
-    """Not multipart, or the file is not audio we can decode and analyse."""
-
-    status_code = HTTPStatus.UNSUPPORTED_MEDIA_TYPE
-    code = "unsupported_media_type"
-
-
-class ModelNotReadyError(ServiceError):
-    status_code = HTTPStatus.SERVICE_UNAVAILABLE
-    code = "model_not_ready"
 
 
 class GalleryUnavailableError(ServiceError):
@@ -91,41 +74,12 @@ class GalleryUnavailableError(ServiceError):
     code = "gallery_unavailable"
 
 
-class OverloadedError(ServiceError):
-    status_code = HTTPStatus.SERVICE_UNAVAILABLE
-    code = "overloaded"
-
-    def __init__(self, message: str, *, retry_after_s: int) -> None:
-        super().__init__(message, headers={"Retry-After": str(retry_after_s)})
-
-
-class NotAnalysableError(ServiceError):
-    """A valid input the network cannot turn into finite numbers (e.g. samples near float32's maximum)."""
-
-    status_code = HTTPStatus.UNPROCESSABLE_ENTITY
-    code = "not_analysable"
-
-
-class NoEvidenceError(ServiceError):
-    """An enrolment file with nothing to recognise (silence, noise, a tone...): it stands for no artist."""
-
-    status_code = HTTPStatus.UNPROCESSABLE_ENTITY
-    code = "no_evidence"
-
-
-class BodyTimeoutError(ServiceError):
-    """The request body stalled, or came slower than the minimum rate; the connection is closed."""
-
-    status_code = HTTPStatus.REQUEST_TIMEOUT
-    code = "request_timeout"
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message, headers={"Connection": "close"})  # the rest of the body is not awaited
-
-
-class RequestTimeoutError(ServiceError):
-    status_code = HTTPStatus.GATEWAY_TIMEOUT
-    code = "timeout"
+#: Each stored-state error's HTTP status and code word; the most specific class listed wins.
+DOMAIN_ERRORS: dict[type[DomainError], tuple[HTTPStatus, str]] = {
+    NotFoundError: (HTTPStatus.NOT_FOUND, "not_found"),
+    ConflictError: (HTTPStatus.CONFLICT, "conflict"),
+    UnavailableError: (HTTPStatus.SERVICE_UNAVAILABLE, "gallery_unavailable"),  # the gallery's store
+}
 
 
 MAX_MESSAGE_CHARS = 1000  # an error names the problem; it never echoes a whole request back
@@ -163,6 +117,25 @@ async def _service_error(_: Request, exc: Exception) -> JSONResponse:
     if exc.status_code >= HTTPStatus.INTERNAL_SERVER_ERROR:
         logger.warning("request failed", extra={"fields": {"code": exc.code, "detail": exc.message}})
     return json_error(exc.status_code, exc.code, exc.message, exc.headers)
+
+
+def domain_status(exc: DomainError) -> tuple[HTTPStatus, str]:
+    """The status and code word of a stored-state error (500 ``internal_error`` for one not mapped)."""
+    for cls in type(exc).__mro__:
+        if cls in DOMAIN_ERRORS:
+            return DOMAIN_ERRORS[cls]
+    return HTTPStatus.INTERNAL_SERVER_ERROR, "internal_error"
+
+
+async def _domain_error(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, DomainError)
+    status, code = domain_status(exc)
+    headers = {}
+    if isinstance(exc, UnavailableError) and exc.retry_after_s is not None:
+        headers["Retry-After"] = str(exc.retry_after_s)
+    if status >= HTTPStatus.INTERNAL_SERVER_ERROR:
+        logger.warning("request failed", extra={"fields": {"code": code, "detail": exc.message}})
+    return json_error(status, code, exc.message, headers)
 
 
 async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
@@ -214,6 +187,7 @@ async def _unexpected_error(_: Request, exc: Exception) -> JSONResponse:
 def install_error_handlers(app: FastAPI) -> None:
     """Register the mapping from every exception type to the JSON error body."""
     app.add_exception_handler(ServiceError, _service_error)
+    app.add_exception_handler(DomainError, _domain_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(ClientDisconnect, _client_gone)

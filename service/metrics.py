@@ -75,6 +75,18 @@ class Metrics:
             registry=self.registry,
         )
 
+        self.gallery_unavailable = Counter(
+            "songid_gallery_unavailable",
+            "Calls to the artist gallery's database that found it unavailable (down, unreadable, read-only).",
+            registry=self.registry,
+        )
+        self.gallery_stale = Gauge(
+            "songid_gallery_stale",
+            "1 while the gallery's database cannot be used and predictions use the gallery loaded last; "
+            "else 0.",
+            registry=self.registry,
+        )
+
     def observe_request(self, route: str, method: str, status: int, seconds: float) -> None:
         labels = {"route": route, "method": method, "status": str(status)}
         self.requests.labels(**labels).inc()

@@ -23,7 +23,7 @@ from frontend.components import TASK_HEADS
 from frontend.labels import LabelSet
 from frontend.signature import INPUT_NAME
 from service.cancellation import CancelToken, WorkCancelledError
-from service.errors import ModelNotReadyError
+from service.domain_errors import ModelNotReadyError
 
 if TYPE_CHECKING:
     from service.settings import ExecutionProvider, Settings

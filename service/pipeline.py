@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import io
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from time import perf_counter
-from typing import BinaryIO, Protocol
+from typing import BinaryIO, Literal, Protocol
 
 import numpy as np
 import soundfile as sf
@@ -27,15 +27,22 @@ from frontend.signature import EMBEDDING
 from service.cancellation import CancelToken
 from service.decisions import Decision, decide, effective_rules, no_evidence
 from service.decode_budget import check_decode_budget
-from service.errors import NotAnalysableError, PayloadTooLargeError, UnsupportedMediaError
+from service.domain_errors import NotAnalysableError, PayloadTooLargeError, UnsupportedMediaError
 from service.limits import MAX_TOP_K, AnalysisLimits
 from service.metrics import Metrics
 from service.model import OthersBusy, SongModel
 from service.ranking import Match, Scored, ranked, song_probabilities
 
+GalleryState = Literal["current", "stale"]  # see service.gallery.gallery.Gallery.state
+
 
 class ArtistRanking(Protocol):
     """What the pipeline asks of an artist gallery (:class:`service.gallery.gallery.Gallery`)."""
+
+    @property
+    def state(self) -> GalleryState:
+        """``current``, or ``stale`` while its store cannot be used (ranked against the last loaded)."""
+        ...
 
     def rank(self, embedding: np.ndarray, *, top_k: int) -> tuple[list[Match], Decision | None]: ...
 
@@ -64,6 +71,8 @@ class Analysis:
         labels: per task head, the labels in output order.
         artists: trained and enrolled artists most like the song, on the gallery's scale (empty
             without a gallery or evidence).
+        gallery_state: the gallery's state when it ranked the song (``current`` or ``stale``);
+            None when no gallery was asked.
     """
 
     duration_s: float
@@ -76,6 +85,7 @@ class Analysis:
     song_outputs: dict[str, np.ndarray]
     labels: dict[str, list[Label]]
     artists: list[Match] = field(default_factory=list)
+    gallery_state: GalleryState | None = None
 
     @classmethod
     def without_evidence(
@@ -179,12 +189,16 @@ class Pipeline:
         self._warmed = True
         logger.info("pipeline warmed up", extra={"fields": {"seconds": round(perf_counter() - started, 3)}})
 
-    def analyse(self, source: BinaryIO, cancel: CancelToken | None = None) -> Analysis:
+    def analyse(
+        self, source: BinaryIO, cancel: CancelToken | None = None, *, rank_artists: bool = True
+    ) -> Analysis:
         """Decode, segment, classify and average one file.
 
         Args:
             source: the encoded file (WAV, FLAC, Ogg, Opus, MP3), readable from the start.
             cancel: checked between stages; a cancellation also ends a running inference.
+            rank_artists: compare the song with the gallery's artists (when there is a gallery);
+                False for a song being enrolled, which needs its embedding only.
 
         Raises:
             PayloadTooLargeError: the header promises more decoded audio than the limits allow.
@@ -192,7 +206,7 @@ class Pipeline:
             NotAnalysableError: samples so large that the spectrum, or the network, overflows.
             service.cancellation.WorkCancelledError: ``cancel`` was cancelled.
         """
-        return self._analyse(source, cancel or CancelToken(), record=True)
+        return self._analyse(source, cancel or CancelToken(), record=True, rank_artists=rank_artists)
 
     def infer(self, segments: np.ndarray, cancel: CancelToken | None = None) -> dict[str, np.ndarray]:
         """The network alone: every output for ``(n, 187, 96, 1)`` log-mel segments.
@@ -213,8 +227,12 @@ class Pipeline:
             raise NotAnalysableError(f"the network's output {broken} is not finite for this input")
         return outputs
 
-    def _analyse(self, source: BinaryIO, cancel: CancelToken, *, record: bool) -> Analysis:
+    def _analyse(
+        self, source: BinaryIO, cancel: CancelToken, *, record: bool, rank_artists: bool = True
+    ) -> Analysis:
         started = perf_counter()
+        gallery = self.gallery if rank_artists else None
+        task = self.model.artifact.gallery_task
         mel, duration_s = self._decode(source)
         if not np.isfinite(mel.max()):  # log-mels are >= 0: NaN or inf shows in the maximum
             raise NotAnalysableError(
@@ -223,8 +241,9 @@ class Pipeline:
         heads = self.model.labels
         evidence = assess(mel, duration_s=duration_s)
         if not evidence.present:
+            nothing = Analysis.without_evidence(duration_s, evidence, heads)
             return self._record(
-                Analysis.without_evidence(duration_s, evidence, heads),
+                replace(nothing, gallery_state=gallery.state if gallery is not None else None),
                 decode_s=perf_counter() - started,
                 inference_s=None,
                 record=record,
@@ -238,9 +257,11 @@ class Pipeline:
         song_outputs = {name: out.mean(axis=0, dtype=np.float64) for name, out in tensors.items()}
         decisions = {task: decide(song_probs[task], heads[task], self.rules.get(task)) for task in heads}
         artists: list[Match] = []
-        if self.gallery is not None and EMBEDDING in song_outputs:
-            artists, by_gallery = self.gallery.rank(song_outputs[EMBEDDING], top_k=MAX_TOP_K)
-            decisions["artist"] = by_gallery or decisions["artist"]
+        gallery_state = None
+        if gallery is not None and task is not None and EMBEDDING in song_outputs:
+            artists, by_gallery = gallery.rank(song_outputs[EMBEDDING], top_k=MAX_TOP_K)
+            gallery_state = gallery.state
+            decisions[task] = by_gallery or decisions[task]
         analysis = Analysis(
             duration_s=duration_s,
             evidence=evidence,
@@ -252,6 +273,7 @@ class Pipeline:
             song_outputs=song_outputs,
             labels=heads,
             artists=artists,
+            gallery_state=gallery_state,
         )
         return self._record(
             analysis, decode_s=decoded - started, inference_s=perf_counter() - decoded, record=record

@@ -60,6 +60,19 @@ class ArtistMatch(_Schema):
     similarity: float = Field(ge=-1.0, le=1.0, description="Cosine of the song's and the artist's embedding.")
 
 
+GALLERY_STATE_DESCRIPTION = (
+    "`current`: enrolled artists are the gallery database's as last checked (every "
+    "SONGID_GALLERY_POLL_S). `stale`: the database cannot be used now (down, unreadable); songs are "
+    "ranked against the artists loaded last (only the trained ones if it was never read), enrolments "
+    "made since are missing, and /artists answers 503. It becomes `current` again by itself within "
+    "seconds of the database's return."
+)
+
+
+class GalleryStatus(_Schema):
+    state: Literal["current", "stale"] = Field(description=GALLERY_STATE_DESCRIPTION, examples=["current"])
+
+
 class SegmentPrediction(_Schema):
     start_s: float = Field(ge=0.0, description="Segment start in the analysed audio, seconds.")
     end_s: float = Field(ge=0.0, description="Segment end, seconds.")
@@ -86,6 +99,12 @@ class PredictionResponse(_Schema):
         default=None,
         description="When the model has an artist gallery: trained and enrolled artists ranked together "
         "by similarity to the song (top_k). Null without a gallery; empty without evidence.",
+    )
+    gallery: GalleryStatus | None = Field(
+        default=None,
+        description="When the model has an artist gallery: whether `artists` and the artist decision come "
+        "from a current gallery or the one loaded last while its database is unavailable. Null without "
+        "a gallery.",
     )
 
 
@@ -120,6 +139,10 @@ class GalleryInfo(_Schema):
     stale: int = Field(ge=0, description="Artists enrolled with another model version; not compared.")
     threshold: float = Field(
         description="Cosine a song needs to be a known artist when artists are enrolled."
+    )
+    state: Literal["current", "stale"] = Field(
+        default="current",
+        description=GALLERY_STATE_DESCRIPTION + " While stale, `enrolled` and `stale` are as loaded last.",
     )
 
 
@@ -162,6 +185,11 @@ class ReadinessResponse(_Schema):
     providers: list[str] = Field(
         description="ONNX Runtime execution providers the session actually uses, in priority order.",
         examples=[["CPUExecutionProvider"]],
+    )
+    gallery: GalleryStatus | None = Field(
+        default=None,
+        description="The artist gallery's state; absent without a gallery. A `stale` gallery keeps the "
+        "service ready (200): predictions are still answered; alert on songid_gallery_stale.",
     )
 
 

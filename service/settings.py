@@ -5,13 +5,17 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from service.body import BodyLimits
 from service.limits import DEFAULT_LIMITS, MAX_BATCH_SIZE, MIB, MIN_DECODED_BYTES, AnalysisLimits, limits_of
 
 ExecutionProvider = Literal["auto", "cpu", "cuda"]
+# The gallery stores' URL schemes, as service.gallery.store.open_store reads them (kept apart:
+# the configuration does not import the gallery).
+SQLITE_SCHEME = "sqlite:///"
+STORE_SCHEMES = (SQLITE_SCHEME, "postgresql://", "postgres://")
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
 
 
@@ -60,15 +64,18 @@ class Settings(BaseSettings):
     )
 
     # Artist gallery (enrolment)
-    gallery_path: Path | None = Field(
-        default=None,
-        description="SQLite file of enrolled artists (created; WAL). Unset, and no database URL: no gallery "
-        "and no /artists. Needs a model folder with centroids.json.",
-    )
     database_url: SecretStr | None = Field(
         default=None,
-        description="PostgreSQL URL (postgresql://user:password@host:port/db) for a gallery shared by "
-        "replicas; replaces the SQLite file.",
+        description="The artist gallery's store, one URL: sqlite:///gallery.sqlite (a file, created; "
+        "sqlite:////abs/path for an absolute one) or postgresql://user:password@host:port/db (shared by "
+        "replicas; the postgres extra). Unset, and no SONGID_GALLERY_PATH: no gallery and no /artists. "
+        "Needs a model folder with centroids.json. A database that cannot be reached does not stop the "
+        "service: the gallery starts stale and is tried again every few seconds.",
+    )
+    gallery_path: Path | None = Field(
+        default=None,
+        description="The older way to name an SQLite gallery file: the same as "
+        "SONGID_DATABASE_URL=sqlite:///<path>, which wins when both are set.",
     )
     gallery_poll_s: float = Field(
         default=2.0,
@@ -164,6 +171,13 @@ class Settings(BaseSettings):
     log_level: LogLevel = Field(default="INFO", description="Lowest level logged (JSON lines on stderr).")
 
     @property
+    def gallery_url(self) -> str | None:
+        """The gallery store's URL: SONGID_DATABASE_URL, else SONGID_GALLERY_PATH as an SQLite URL."""
+        if self.database_url is not None:
+            return self.database_url.get_secret_value()
+        return f"{SQLITE_SCHEME}{self.gallery_path}" if self.gallery_path is not None else None
+
+    @property
     def limits(self) -> AnalysisLimits:
         """The limits of one analysis, as the service and the batch tagger both take them."""
         return limits_of(self)
@@ -184,7 +198,36 @@ class Settings(BaseSettings):
             return [key.strip() for key in value.split(",") if key.strip()]
         return value
 
+    @field_validator("database_url")
+    @classmethod
+    def _known_store(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            url = value.get_secret_value()
+            if not url.startswith(STORE_SCHEMES) or url == SQLITE_SCHEME:
+                scheme = url.split("://", 1)[0] if "://" in url else "no scheme"
+                # the error names the scheme, never the URL: it may hold a password
+                raise ValueError(f"expected sqlite:///<path> or postgresql://..., got {scheme!r}")
+        return value
+
     @field_validator("log_level", mode="before")
     @classmethod
     def _upper_level(cls, value: object) -> object:
         return value.upper() if isinstance(value, str) else value
+
+
+def offline_gallery_url(database_url: str | None, sqlite_path: Path | None) -> str | None:
+    """The gallery an offline tool (``songid-enrol``, ``songid-tag``) uses: its ``--database-url``,
+    else its ``--gallery`` file, else the service's (:attr:`Settings.gallery_url`, from the environment).
+
+    Raises:
+        ValueError: the environment's settings are invalid (each one named).
+    """
+    if database_url:
+        return database_url
+    if sqlite_path is not None:
+        return f"{SQLITE_SCHEME}{sqlite_path}"
+    try:
+        return Settings().gallery_url
+    except ValidationError as e:
+        problems = "; ".join(f"SONGID_{'_'.join(map(str, p['loc'])).upper()}: {p['msg']}" for p in e.errors())
+        raise ValueError(f"invalid settings: {problems}") from e

@@ -42,50 +42,49 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
+class PostgresServer:
+    """A server in its own folder that can be stopped and started again on the same port and data
+    (an outage, then the database's return)."""
+
+    def __init__(self) -> None:
+        self.bindir = postgres_bindir()
+        self.root = Path(tempfile.mkdtemp(prefix="songid-pg-"))
+        self.data, self.port = self.root / "data", _free_port()
+        self.url = f"postgresql://songid@127.0.0.1:{self.port}/postgres"
+        self._prefix: list[str] = []
+        if os.geteuid() == 0:
+            user = pwd.getpwnam(UNPRIVILEGED_USER)
+            os.chown(self.root, user.pw_uid, user.pw_gid)
+            self._prefix = ["runuser", "-u", UNPRIVILEGED_USER, "--"]
+        self._run("initdb", "-D", str(self.data), "-U", "songid", "--auth=trust", "-E", "UTF8")
+
+    def _run(self, tool: str, *args: str, check: bool = True) -> None:
+        subprocess.run([*self._prefix, str(self.bindir / tool), *args], check=check, capture_output=True)
+
+    def start(self) -> None:
+        options = f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off"
+        self._run("pg_ctl", "-D", str(self.data), "-o", options, "-l", str(self.root / "log"), "-w", "start")
+
+    def stop(self, *, check: bool = True) -> None:
+        """A fast shutdown: open connections are closed by the server."""
+        self._run("pg_ctl", "-D", str(self.data), "-m", "fast", "-w", "stop", check=check)
+
+    def remove(self) -> None:
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
 @contextmanager
 def postgres_server() -> Iterator[str]:
     """Start a server; yields its URL (``postgresql://songid@127.0.0.1:<port>/postgres``)."""
-    bindir = postgres_bindir()
-    root = Path(tempfile.mkdtemp(prefix="songid-pg-"))
-    data, port = root / "data", _free_port()
-    prefix: list[str] = []
-    if os.geteuid() == 0:
-        user = pwd.getpwnam(UNPRIVILEGED_USER)
-        os.chown(root, user.pw_uid, user.pw_gid)
-        prefix = ["runuser", "-u", UNPRIVILEGED_USER, "--"]
+    server = PostgresServer()
     try:
-        subprocess.run(
-            [*prefix, str(bindir / "initdb"), "-D", str(data), "-U", "songid", "--auth=trust", "-E", "UTF8"],
-            check=True,
-            capture_output=True,
-        )
-        options = f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off"
-        subprocess.run(
-            [
-                *prefix,
-                str(bindir / "pg_ctl"),
-                "-D",
-                str(data),
-                "-o",
-                options,
-                "-l",
-                str(root / "log"),
-                "-w",
-                "start",
-            ],
-            check=True,
-            capture_output=True,
-        )
+        server.start()
         try:
-            yield f"postgresql://songid@127.0.0.1:{port}/postgres"
+            yield server.url
         finally:
-            subprocess.run(
-                [*prefix, str(bindir / "pg_ctl"), "-D", str(data), "-m", "fast", "-w", "stop"],
-                check=False,
-                capture_output=True,
-            )
+            server.stop(check=False)
     finally:
-        shutil.rmtree(root, ignore_errors=True)
+        server.remove()
 
 
 def fresh_database(url: str) -> str:

@@ -127,3 +127,38 @@ def test_no_import_cycle_runs() -> None:
 def test_no_import_cycle_by_design(package: str) -> None:
     cycle = _cycle(import_graph(type_checking=True), package)
     assert cycle is None, f"import cycle in {package}: {' -> '.join(cycle or [])}"
+
+
+def package_graph(graph: dict[str, set[str]], package: str) -> dict[str, set[str]]:
+    """``graph`` among ``package``'s direct parts: each subpackage one node (its modules merged),
+    each module of ``package`` itself one node; imports within a node are left out."""
+
+    def node(module: str) -> str:
+        return ".".join(module.split(".")[: package.count(".") + 2])
+
+    out: dict[str, set[str]] = {}
+    for module, deps in graph.items():
+        if module.startswith(f"{package}."):
+            out.setdefault(node(module), set()).update(
+                node(d) for d in deps if d.startswith(f"{package}.") and node(d) != node(module)
+            )
+    return out
+
+
+def test_the_package_graph_merges_a_subpackage_into_one_node() -> None:
+    graph = {"p.a.x": {"p.b.y", "p.a.z"}, "p.a.z": set(), "p.b.y": {"p.c"}, "p.c": set(), "q": {"p.a.x"}}
+    assert package_graph(graph, "p") == {"p.a": {"p.b"}, "p.b": {"p.c"}, "p.c": set()}
+    graph["p.c"] = {"p.a.z"}  # no module cycle, but p.a -> p.b -> p.c -> p.a
+    assert _cycle(graph) is None and _cycle(package_graph(graph, "p")) is not None
+
+
+@pytest.mark.parametrize("package", ["frontend", "service", "training", "bench"])
+def test_no_import_cycle_between_subpackages(package: str) -> None:
+    cycle = _cycle(package_graph(import_graph(type_checking=True), package))
+    assert cycle is None, f"package-level import cycle in {package}: {' -> '.join(cycle or [])}"
+
+
+def test_the_gallery_and_the_batch_tagger_do_not_import_each_other() -> None:
+    graph = package_graph(import_graph(type_checking=True), "service")
+    assert "service.gallery" in graph["service.batch"]  # the tagger answers enrolled artists
+    assert "service.batch" not in graph["service.gallery"]

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -22,6 +21,7 @@ from service.batch.job import ENGINES, tag_catalog
 from service.batch.tagging import TagOptions
 from service.limits import DEFAULT_LIMITS, MAX_TOP_K, MIB
 from service.model import ModelLoadError
+from service.settings import offline_gallery_url
 
 
 def _positive_int(text: str) -> int:
@@ -72,8 +72,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--database-url",
-        default=os.environ.get("SONGID_DATABASE_URL"),
-        help="PostgreSQL artist gallery instead (default: $SONGID_DATABASE_URL)",
+        default=None,
+        help="the artist gallery's URL, sqlite:///<file> or postgresql://... (default: the service's "
+        "settings, SONGID_DATABASE_URL or SONGID_GALLERY_PATH; none set: no gallery)",
     )
     parser.add_argument("--engine", choices=ENGINES, default="local")
     parser.add_argument(
@@ -109,8 +110,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             max_duration_s=args.max_duration,
             max_decoded_bytes=args.max_decoded_mib * MIB,
             batch_size=args.batch_size,
-            gallery_path=str(args.gallery) if args.gallery else None,
-            database_url=args.database_url,
+            gallery_url=offline_gallery_url(args.database_url, args.gallery),
         )
         report = tag_catalog(
             args.input,

@@ -12,9 +12,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
-#: File name extensions taken from a folder (compared in lower case). The same list as the
-#: training catalog's, repeated here because the service does not import the training package.
-AUDIO_EXTENSIONS: Final = frozenset({".wav", ".flac", ".ogg", ".oga", ".opus", ".mp3"})
+from service.audio_files import AUDIO_EXTENSIONS, audio_files
+
+__all__ = ["AUDIO_EXTENSIONS", "PATH_COLUMN", "Item", "audio_files", "list_inputs"]
+
 PATH_COLUMN: Final = "path"
 
 
@@ -24,11 +25,6 @@ class Item:
 
     key: str
     location: str
-
-
-def audio_files(root: Path) -> list[Path]:
-    """The audio files under ``root`` (recursively, by :data:`AUDIO_EXTENSIONS`), sorted."""
-    return sorted(p for p in root.rglob("*") if p.suffix.lower() in AUDIO_EXTENSIONS and p.is_file())
 
 
 def _from_folder(root: Path) -> list[Item]:

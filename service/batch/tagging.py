@@ -27,11 +27,10 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
 from service.batch.sources import Item
-from service.errors import ServiceError
+from service.domain_errors import DomainError, ServiceError
 from service.gallery.gallery import open_gallery
 from service.limits import DEFAULT_LIMITS, AnalysisLimits, check_top_k, limits_of
 from service.model import SongModel
@@ -69,8 +68,8 @@ class TagOptions:
         max_duration_s: seconds of audio analysed per file; decoding stops there.
         max_decoded_bytes: largest decoded PCM a file's header may promise, bytes.
         batch_size: segments per ONNX Runtime call.
-        gallery_path: an SQLite artist gallery to answer enrolled artists too (read only).
-        database_url: a PostgreSQL artist gallery instead.
+        gallery_url: an artist gallery (``sqlite:///<file>`` or ``postgresql://...``) whose enrolled
+            artists are answered too (read only); None: the model's trained artists alone.
     """
 
     model_dir: str
@@ -80,8 +79,7 @@ class TagOptions:
     max_duration_s: float = DEFAULT_LIMITS.max_duration_s
     max_decoded_bytes: int = DEFAULT_LIMITS.max_decoded_bytes
     batch_size: int = DEFAULT_LIMITS.batch_size
-    gallery_path: str | None = None
-    database_url: str | None = None
+    gallery_url: str | None = None
 
     @property
     def limits(self) -> AnalysisLimits:
@@ -99,6 +97,8 @@ def describe_error(error: Exception) -> str:
     """The row's ``error`` text: the service's code and message, or the exception's type."""
     if isinstance(error, ServiceError):
         return f"{error.code}: {error.message}"
+    if isinstance(error, DomainError):
+        return f"{type(error).__name__}: {error.message}"
     if isinstance(error, OSError):
         return f"unreadable: {error}"
     return f"{type(error).__name__}: {error}"
@@ -123,16 +123,14 @@ class Tagger:
         )
         self.model.load()
         gallery = None
-        if options.gallery_path or options.database_url:
+        if options.gallery_url:
             gallery, why_not = open_gallery(
-                self.model.artifact,
-                sqlite_path=Path(options.gallery_path) if options.gallery_path else None,
-                database_url=options.database_url,
-                poll_s=GALLERY_POLL_S,
-                threshold=None,
+                self.model.artifact, url=options.gallery_url, poll_s=GALLERY_POLL_S, threshold=None
             )
             if gallery is None:
                 raise ValueError(f"no artist gallery: {why_not}")
+            if gallery.problem is not None:  # rows would silently miss the enrolled artists
+                raise ValueError(gallery.problem)
         self._pipeline = Pipeline(self.model, options.limits, gallery=gallery)  # no metrics in batch workers
 
     @property

@@ -1,17 +1,18 @@
-"""What differs between the gallery's two databases, and the schema's migrations.
+"""The gallery's schema: its migrations, applied in order, each once, at each connection.
 
-Both speak the same SQL (:mod:`service.gallery.store`); a :class:`Dialect` gives the placeholder,
-the binary column type, how to connect, and the lock that keeps replicas starting together from
-migrating twice. :data:`MIGRATIONS` are applied in order, each once.
+``{blob}`` in a statement is the database's binary column type (BLOB in SQLite, BYTEA in
+PostgreSQL). Applied migrations are recorded in ``schema_migrations``; on PostgreSQL they run
+under an advisory lock, so replicas starting together do not migrate twice.
 """
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Callable
-from dataclasses import dataclass
-from pathlib import Path
+from contextlib import suppress
+from datetime import UTC, datetime
 from typing import Any
+
+from service.domain_errors import UnavailableError
 
 MIGRATIONS: tuple[tuple[str, ...], ...] = (
     (  # 1: artists, their songs, the change counter
@@ -38,31 +39,49 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
 )
 
 
-@dataclass(frozen=True)
-class Dialect:
-    name: str
-    placeholder: str
-    blob: str
-    connect: Callable[[], Any]
-    lock_migrations: str | None = None  # SQL run first in the migration transaction
+def migrate(
+    cur: Any, *, begin: str, blob: str, lock: str | None, sql: Callable[[str], str], where: str
+) -> None:
+    """Apply the migrations not applied yet on ``cur``'s connection (autocommit mode).
 
+    A schema already current is only read, so a read-only database serves its artists.
 
-def sqlite_dialect(path: Path) -> Dialect:
-    def connect() -> sqlite3.Connection:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=10.0)
-        conn.execute("PRAGMA journal_mode=WAL")  # readers (other processes) never block the writer
-        conn.execute("PRAGMA foreign_keys=ON")
-        conn.execute("PRAGMA synchronous=NORMAL")  # durable at each checkpoint; safe with WAL
-        return conn
+    Args:
+        begin: the statement that opens a write transaction.
+        blob: the binary column type.
+        lock: SQL run first in the migration transaction (an advisory lock), or None.
+        sql: turns ``?`` placeholders into the database's.
+        where: the database, as the error names it.
 
-    return Dialect("sqlite", "?", "BLOB", connect)
-
-
-def postgres_dialect(url: str) -> Dialect:
-    def connect() -> Any:
-        import psycopg  # the postgres extra; only this dialect needs it
-
-        return psycopg.connect(url, autocommit=True)
-
-    return Dialect("postgresql", "%s", "BYTEA", connect, "SELECT pg_advisory_xact_lock(727274)")
+    Raises:
+        UnavailableError: the schema is newer than this service knows.
+    """
+    with suppress(Exception):  # no table yet (a new database), or a failure the transaction meets too
+        cur.execute("SELECT COALESCE(MAX(version), 0) FROM schema_migrations")
+        if int(cur.fetchone()[0]) == len(MIGRATIONS):
+            return
+    cur.execute(begin)
+    try:
+        if lock:
+            cur.execute(lock)
+        cur.execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations "
+            "(version INTEGER PRIMARY KEY, applied TEXT NOT NULL)"
+        )
+        cur.execute("SELECT COALESCE(MAX(version), 0) FROM schema_migrations")
+        current = int(cur.fetchone()[0])
+        if current > len(MIGRATIONS):
+            raise UnavailableError(
+                f"{where}: the gallery's schema is version {current}, newer than this service knows "
+                f"({len(MIGRATIONS)}); upgrade the service"
+            )
+        applied = datetime.now(UTC).isoformat(timespec="milliseconds")
+        for version, statements in enumerate(MIGRATIONS[current:], start=current + 1):
+            for statement in statements:
+                cur.execute(statement.format(blob=blob))
+            cur.execute(sql("INSERT INTO schema_migrations VALUES (?, ?)"), (version, applied))
+    except BaseException:
+        with suppress(Exception):
+            cur.execute("ROLLBACK")
+        raise
+    cur.execute("COMMIT")

@@ -3,6 +3,10 @@
     songid-enrol catalogue/ --gallery gallery.sqlite          # <artist id>/<song files>
     songid-enrol artists.csv --database-url postgresql://...  # columns path,artist[,name]
     songid-enrol --reembed --gallery gallery.sqlite           # stale artists, from their files
+    songid-enrol catalogue/                                   # the service's gallery (its settings)
+
+Without --gallery or --database-url, the gallery is the service's: SONGID_DATABASE_URL, else
+SONGID_GALLERY_PATH, read as the service reads them (service.settings.Settings).
 
 Each file goes through the serving pipeline (as POST /artists does) with the model given; a file
 already enrolled for its artist (same bytes) is skipped, so an interrupted run resumes where it
@@ -15,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import os
 import re
 import sys
 from collections.abc import Sequence
@@ -24,14 +27,15 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from service.batch.sources import audio_files
-from service.errors import ServiceError
+from service.audio_files import audio_files
+from service.domain_errors import DomainError, ServiceError
 from service.gallery.enrolment import embed_songs, file_sha256
 from service.gallery.gallery import Gallery, open_gallery
 from service.gallery.records import ID_PATTERN
 from service.limits import DEFAULT_LIMITS
 from service.model import ModelLoadError, SongModel
 from service.pipeline import Pipeline
+from service.settings import offline_gallery_url
 
 
 def read_source(source: Path) -> dict[str, tuple[str, list[Path]]]:
@@ -73,7 +77,7 @@ def enrol_all(
                 failures.append(f"{artist_id!r}: not a usable id (pattern {ID_PATTERN}, or a trained artist)")
                 bar.update(len(files))
                 continue
-            known = gallery.store.song_hashes(artist_id)
+            known = gallery.song_hashes(artist_id)
             for path in files:
                 bar.update(1)
                 try:
@@ -98,7 +102,7 @@ def enrol_all(
 def reembed_all(gallery: Gallery, pipeline: Pipeline) -> list[str]:
     """Embed every stale artist's songs again from their references, with the served model."""
     lines, done = [], 0
-    for artist_id, references in gallery.store.stale_artists(gallery.model):
+    for artist_id, references in gallery.stale_artists():
         missing = [r for r in references if not r or not Path(r).is_file()]
         if missing:
             lines.append(
@@ -112,7 +116,7 @@ def reembed_all(gallery: Gallery, pipeline: Pipeline) -> list[str]:
         except ServiceError as e:
             lines.append(f"  kept stale: {artist_id!r}: {e.message}")
             continue
-        gallery.store.reembed(artist_id, gallery.model, songs)
+        gallery.reembed(artist_id, songs)
         done += 1
     return [f"re-embedded {done} artists with {gallery.model}; {len(lines)} kept stale", *lines]
 
@@ -128,7 +132,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--model", type=Path, default=Path("models"), help="model folder, or one holding one")
     parser.add_argument("--gallery", type=Path, default=None, help="SQLite gallery file")
     parser.add_argument(
-        "--database-url", default=os.environ.get("SONGID_DATABASE_URL"), help="PostgreSQL gallery"
+        "--database-url",
+        default=None,
+        help="the gallery's URL, sqlite:///<file> or postgresql://... (default: the service's settings)",
     )
     parser.add_argument("--no-progress", action="store_true")
     return parser
@@ -140,27 +146,24 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("songid-enrol: error: give a source to enrol, or --reembed", file=sys.stderr)
         return 2
     try:
+        url = offline_gallery_url(args.database_url, args.gallery)
         model = SongModel(args.model, provider="cpu")
         model.load()
-        gallery, why_not = open_gallery(
-            model.artifact,
-            sqlite_path=args.gallery,
-            database_url=args.database_url,
-            poll_s=3600.0,
-            threshold=None,
-        )
+        gallery, why_not = open_gallery(model.artifact, url=url, poll_s=3600.0, threshold=None)
         if gallery is None:
             raise ValueError(f"no artist gallery: {why_not}")
+        if gallery.problem is not None:
+            raise ValueError(gallery.problem)
         pipeline = Pipeline(model, DEFAULT_LIMITS)
         if args.reembed:
             lines = reembed_all(gallery, pipeline)
         else:
             lines = enrol_all(gallery, pipeline, read_source(args.source), progress=not args.no_progress)
-        gallery.store.close()
+        gallery.close()
     except ModelLoadError as e:
         print(f"songid-enrol: cannot load the model: {e}", file=sys.stderr)
         return 1
-    except (ValueError, OSError) as e:
+    except (ValueError, OSError, DomainError) as e:
         print(f"songid-enrol: error: {e}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

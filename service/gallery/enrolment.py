@@ -15,7 +15,7 @@ import numpy as np
 
 from frontend.signature import EMBEDDING
 from service.cancellation import CancelToken
-from service.errors import NoEvidenceError, NotAnalysableError, UnsupportedMediaError
+from service.domain_errors import NoEvidenceError, NotAnalysableError, UnsupportedMediaError
 from service.gallery.records import EnrolledSong
 from service.pipeline import Pipeline
 
@@ -51,7 +51,7 @@ def embed_songs(
     for shown, file, reference in files:
         sha = file_sha256(file)
         try:
-            analysis = pipeline.analyse(file, cancel)
+            analysis = pipeline.analyse(file, cancel, rank_artists=False)  # its embedding is all it needs
         except (UnsupportedMediaError, NotAnalysableError) as e:
             undecodable.append(f"{shown}: {e.message}")
             continue

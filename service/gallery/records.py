@@ -7,13 +7,14 @@ embeddings of two model versions are never compared.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Final
+from datetime import UTC, datetime
+from typing import Any, Final
 
 import numpy as np
 
-from service.errors import ConflictError, NotFoundError
+from service.domain_errors import ConflictError, NotFoundError
 
 ID_PATTERN: Final = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$"  # an enrolled artist's id
 
@@ -56,6 +57,21 @@ class ArtistRecord:
         return np.asarray(self.embedding_sum / max(self.n_songs, 1), dtype=np.float32)
 
 
+@dataclass(frozen=True)
+class Change:
+    """What one write did, read in the transaction that made it.
+
+    Attributes:
+        record: the artist after the write; None after a deletion.
+        added: songs that were new (a file already enrolled for the artist is skipped).
+        version: the store's change counter after the write (``GalleryStore.version``).
+    """
+
+    record: ArtistRecord | None
+    added: int
+    version: int
+
+
 BLOB_DTYPE: Final = np.dtype("<f4")  # little-endian float32: 4 bytes a value, any machine
 
 
@@ -65,3 +81,22 @@ def to_blob(vector: np.ndarray) -> bytes:
 
 def from_blob(blob: bytes) -> np.ndarray:
     return np.frombuffer(blob, dtype=BLOB_DTYPE).astype(np.float32)
+
+
+def now_text() -> str:
+    """The time now as stored (ISO 8601, UTC, milliseconds)."""
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
+
+
+def record_from_row(row: Sequence[Any]) -> ArtistRecord:
+    """An artist from a row ``(artist_id, name, model, n_songs, embedding_sum, created, updated)``."""
+    artist_id, name, model, n_songs, blob, created, updated = row
+    return ArtistRecord(
+        artist_id,
+        name,
+        model,
+        int(n_songs),
+        from_blob(bytes(blob)),
+        datetime.fromisoformat(created),
+        datetime.fromisoformat(updated),
+    )

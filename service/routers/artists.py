@@ -155,7 +155,7 @@ async def add_songs(
     async with deadline(settings.request_timeout_s * settings.max_enrol_files):
         form = await _receive(request, settings, make_spool)
         write = partial(gallery.add_songs, artist_id)
-        check = partial(gallery.store.get, artist_id)  # 404 before the analysis
+        check = partial(gallery.get, artist_id)  # 404 before the analysis
         record, added = await _analyse_then(admission, pipeline, form, write, check=check)
     return EnrolmentResponse(artist=artist_out(record, gallery.model), added_songs=added)
 
@@ -175,11 +175,9 @@ def list_artists(
     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> ArtistPage:
-    records, total = gallery.store.page(offset=offset, limit=limit)
+    records, total = gallery.page(offset=offset, limit=limit)
     items = [artist_out(r, gallery.model) for r in records]
-    return ArtistPage(
-        items=items, total=total, offset=offset, limit=limit, stale=gallery.store.stale(gallery.model)
-    )
+    return ArtistPage(items=items, total=total, offset=offset, limit=limit, stale=gallery.stale())
 
 
 @router.get(
@@ -189,7 +187,7 @@ def list_artists(
     responses=error_responses(401, 404, 503),
 )
 def get_artist(artist_id: ArtistId, gallery: GalleryDep) -> ArtistOut:
-    return artist_out(gallery.store.get(artist_id), gallery.model)
+    return artist_out(gallery.get(artist_id), gallery.model)
 
 
 @router.delete(

@@ -1,11 +1,11 @@
-"""GET /healthz (the process answers) and GET /readyz (the model can serve)."""
+"""GET /healthz (the process answers) and GET /readyz (the model can serve; the gallery's state)."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter
 
-from service.dependencies import ReadyModelDep
-from service.schemas import HealthResponse, ModelInfo, ReadinessResponse, error_responses
+from service.dependencies import OptionalGalleryDep, ReadyModelDep
+from service.schemas import GalleryStatus, HealthResponse, ModelInfo, ReadinessResponse, error_responses
 
 router = APIRouter(tags=["health"])
 
@@ -19,9 +19,13 @@ async def healthz() -> HealthResponse:
     "/readyz",
     summary="Readiness: model loaded and warmed up; lists the execution providers in use",
     response_model=ReadinessResponse,
+    response_model_exclude_none=True,
     responses=error_responses(503),
 )
-async def readyz(model: ReadyModelDep) -> ReadinessResponse:
+async def readyz(model: ReadyModelDep, gallery: OptionalGalleryDep) -> ReadinessResponse:
+    """200 while the model serves, even with a stale gallery (predictions are still answered)."""
     return ReadinessResponse(
-        model=ModelInfo(name=model.name, version=model.version), providers=model.providers
+        model=ModelInfo(name=model.name, version=model.version),
+        providers=model.providers,
+        gallery=GalleryStatus(state=gallery.state) if gallery is not None else None,
     )

@@ -34,8 +34,9 @@ def labels(model: ReadyModelDep, pipeline: PipelineDep, gallery: OptionalGallery
         },
         gallery=GalleryInfo(
             enrolled=gallery.index().n_enrolled,
-            stale=gallery.store.stale(gallery.model),
+            stale=gallery.stale(or_as_loaded=True),
             threshold=gallery.threshold,
+            state=gallery.state,
         )
         if gallery is not None
         else None,

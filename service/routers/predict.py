@@ -15,6 +15,7 @@ from service.ranking import Scored
 from service.schemas import (
     ArtistMatch,
     DecisionOut,
+    GalleryStatus,
     LabelScore,
     ModelInfo,
     PredictionResponse,
@@ -58,7 +59,7 @@ def _scores(scored: dict[str, list[Scored]]) -> dict[str, list[LabelScore]]:
     }
 
 
-def _decisions(analysis: Analysis) -> dict[str, DecisionOut]:
+def _decisions(analysis: Analysis, gallery_task: str | None) -> dict[str, DecisionOut]:
     return {
         task: DecisionOut(
             status=d.status,
@@ -67,15 +68,23 @@ def _decisions(analysis: Analysis) -> dict[str, DecisionOut]:
             score=d.score,
             threshold=d.threshold,
             reason=d.reason,
-            source=d.source if d.status == "known" and task == "artist" else None,
+            source=d.source if d.status == "known" and task == gallery_task else None,
         )
         for task, d in analysis.decisions.items()
     }
 
 
 def build_response(
-    analysis: Analysis, model: ModelInfo, *, top_k: int, timeline: bool, gallery: bool = False
+    analysis: Analysis,
+    model: ModelInfo,
+    *,
+    top_k: int,
+    timeline: bool,
+    gallery: bool = False,
+    gallery_task: str | None = None,
 ) -> PredictionResponse:
+    """The answer to one analysis; ``gallery``: the service has an artist gallery, serving
+    ``gallery_task`` (whose known decisions say their source)."""
     segments = None
     if timeline:
         segments = [
@@ -88,7 +97,7 @@ def build_response(
         model=model,
         duration_s=analysis.duration_s,
         n_segments=analysis.n_segments,
-        decisions=_decisions(analysis),
+        decisions=_decisions(analysis, gallery_task),
         predictions=_scores(analysis.ranked(top_k)),
         timeline=segments,
         artists=[
@@ -98,6 +107,9 @@ def build_response(
             for m in analysis.artists[:top_k]
         ]
         if gallery
+        else None,
+        gallery=GalleryStatus(state=analysis.gallery_state)
+        if gallery and analysis.gallery_state is not None
         else None,
     )
 
@@ -128,5 +140,10 @@ async def predict(
             analysis = await admission.run(slot, partial(pipeline.analyse, upload.file))
     model = ModelInfo(name=pipeline.model.name, version=pipeline.model.version)
     return build_response(
-        analysis, model, top_k=top_k, timeline=timeline, gallery=pipeline.gallery is not None
+        analysis,
+        model,
+        top_k=top_k,
+        timeline=timeline,
+        gallery=pipeline.gallery is not None,
+        gallery_task=pipeline.model.artifact.gallery_task,
     )

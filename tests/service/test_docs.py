@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from service.errors import ServiceError
+from service.errors import DOMAIN_ERRORS, ServiceError
 from service.settings import Settings
 
 REPO = Path(__file__).resolve().parents[2]
@@ -35,3 +35,8 @@ def all_subclasses(cls: type) -> list[type]:
 @pytest.mark.parametrize("error", all_subclasses(ServiceError), ids=lambda e: e.__name__)
 def test_every_error_code_is_documented(error: type[ServiceError]) -> None:
     assert f"| {int(error.status_code)} | `{error.code}` |" in DOC
+
+
+@pytest.mark.parametrize(("status", "code"), list(DOMAIN_ERRORS.values()), ids=lambda v: str(v))
+def test_every_stored_state_error_code_is_documented(status: int, code: str) -> None:
+    assert f"| {int(status)} | `{code}` |" in DOC

@@ -6,6 +6,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from service.domain_errors import ConflictError, DomainError, NotFoundError, UnavailableError
 from service.errors import (
     InvalidInputError,
     ModelNotReadyError,
@@ -29,6 +30,14 @@ CASES: list[tuple[ServiceError, int, str]] = [
 ]
 
 
+DOMAIN_CASES: list[tuple[DomainError, int, str]] = [
+    (NotFoundError("no enrolled artist 'x'"), 404, "not_found"),
+    (ConflictError("'x' is already enrolled"), 409, "conflict"),
+    (UnavailableError("the gallery's database is down", retry_after_s=5), 503, "gallery_unavailable"),
+    (UnavailableError("the gallery file g.sqlite cannot be used"), 503, "gallery_unavailable"),
+]
+
+
 @pytest.fixture(scope="module")
 def client() -> TestClient:
     app = FastAPI()
@@ -37,6 +46,10 @@ def client() -> TestClient:
     @app.get("/raise/{index}")
     async def raise_it(index: int) -> None:
         raise CASES[index][0]
+
+    @app.get("/domain/{index}")
+    async def raise_domain(index: int) -> None:
+        raise DOMAIN_CASES[index][0]
 
     @app.get("/crash")
     async def crash() -> None:
@@ -86,3 +99,15 @@ def test_unexpected_errors_hide_their_details(client: TestClient) -> None:
     response = client.get("/crash")
     assert response.status_code == 500
     assert response.json() == {"error": {"code": "internal_error", "message": "internal server error"}}
+
+
+@pytest.mark.parametrize(("index", "case"), list(enumerate(DOMAIN_CASES)), ids=lambda c: str(c))
+def test_the_stored_states_errors_become_http_here(
+    client: TestClient, index: int, case: tuple[DomainError, int, str]
+) -> None:
+    error, status, code = case
+    response = client.get(f"/domain/{index}")
+    assert response.status_code == status
+    assert response.json() == {"error": {"code": code, "message": error.message}}
+    retry = error.retry_after_s if isinstance(error, UnavailableError) else None
+    assert response.headers.get("retry-after") == (str(retry) if retry is not None else None)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -15,7 +17,7 @@ from service.metrics import Metrics
 from service.model import SongModel
 from service.pipeline import Pipeline
 from service.ranking import ranked, song_probabilities
-from tests.service.samples import FORMATS, LABELS, encode, melody
+from tests.service.samples import FORMATS, LABELS, encode, make_artifact, melody
 
 
 @pytest.fixture
@@ -106,3 +108,29 @@ def test_song_probabilities_are_the_renormalised_mean() -> None:
     skewed = song_probabilities(np.array([[0.5, 0.4, 0.0]], dtype=np.float32))  # sums to 0.9
     assert skewed.sum() == pytest.approx(1.0, abs=1e-12)
     assert song_probabilities(np.zeros((2, 4))).tolist() == [0.25] * 4
+
+
+class _CountingGallery:
+    """A gallery that records being asked; ranks nobody."""
+
+    state = "current"
+
+    def __init__(self) -> None:
+        self.asked = 0
+
+    def rank(self, embedding: Any, *, top_k: int) -> tuple[list[Any], None]:
+        self.asked += 1
+        return [], None
+
+
+def test_a_song_being_enrolled_is_not_ranked_against_the_gallery(tmp_path: Path, wav_bytes: bytes) -> None:
+    make_artifact(tmp_path, embedding=True, centroids=True)
+    model = SongModel(tmp_path, provider="cpu", intra_op_threads=1, inter_op_threads=1)
+    model.load()
+    gallery = _CountingGallery()
+    pipeline = Pipeline(model, AnalysisLimits(), gallery=gallery)
+    analysed = pipeline.analyse(io.BytesIO(wav_bytes))
+    assert gallery.asked == 1 and analysed.gallery_state == "current"
+    enrolled = pipeline.analyse(io.BytesIO(wav_bytes), rank_artists=False)
+    assert gallery.asked == 1 and enrolled.gallery_state is None
+    assert "embedding" in enrolled.song_outputs

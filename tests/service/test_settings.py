@@ -73,3 +73,32 @@ def test_empty_variables_mean_the_default(monkeypatch: pytest.MonkeyPatch) -> No
 def test_admin_keys_are_split_like_api_keys(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SONGID_ADMIN_KEYS", " one , two ,")
     assert [k.get_secret_value() for k in Settings().admin_keys] == ["one", "two"]
+
+
+def test_the_gallery_is_one_url_and_the_older_path_maps_onto_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert Settings().gallery_url is None
+    monkeypatch.setenv("SONGID_GALLERY_PATH", "/srv/gallery.sqlite")
+    assert Settings().gallery_url == "sqlite:////srv/gallery.sqlite"
+    monkeypatch.setenv("SONGID_DATABASE_URL", "sqlite:///data/g.sqlite")  # the URL wins
+    assert Settings().gallery_url == "sqlite:///data/g.sqlite"
+    monkeypatch.setenv("SONGID_DATABASE_URL", "postgresql://songid:pw@db:5432/songid")
+    assert Settings().gallery_url == "postgresql://songid:pw@db:5432/songid"
+
+
+def test_a_gallery_url_of_no_known_store_is_refused_without_echoing_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("SONGID_DATABASE_URL", "mysql://songid:secret-pw@db/songid")
+    with pytest.raises(ValidationError, match="got 'mysql'") as refused:
+        Settings()
+    # songid-serve prints each error's message (never pydantic's echo of the input)
+    assert all("secret-pw" not in err["msg"] for err in refused.value.errors())
+
+
+def test_every_url_the_settings_accept_opens_a_store() -> None:
+    from service.gallery.store import check_url
+    from service.settings import STORE_SCHEMES
+
+    for scheme in STORE_SCHEMES:
+        url = f"{scheme}x"
+        assert Settings(database_url=url).gallery_url == check_url(url)

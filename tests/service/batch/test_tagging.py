@@ -112,18 +112,15 @@ def test_a_gallerys_enrolled_artist_is_tagged_as_such(tmp_path: Path) -> None:
     song.write_bytes(encode("wav", seconds=6.0, freq=330.0))
     model = SongModel(tmp_path / "models", provider="cpu")
     model.load()
-    gallery, _ = open_gallery(
-        model.artifact, sqlite_path=tmp_path / "g.sqlite", database_url=None, poll_s=1.0, threshold=None
-    )
+    url = f"sqlite:///{tmp_path / 'g.sqlite'}"
+    gallery, _ = open_gallery(model.artifact, url=url, poll_s=1.0, threshold=None)
     assert gallery is not None
     with song.open("rb") as f:
         gallery.enrol(
             "new-one", "New One", embed_songs(Pipeline(model, DEFAULT_LIMITS), [("song.wav", f, None)])
         )
-    gallery.store.close()
-    options = TagOptions(
-        model_dir=str(tmp_path / "models"), provider="cpu", gallery_path=str(tmp_path / "g.sqlite")
-    )
+    gallery.close()
+    options = TagOptions(model_dir=str(tmp_path / "models"), provider="cpu", gallery_url=url)
     row = Tagger(options, intra_op_threads=1).tag(Item("song.wav", str(song)))
     assert (row["artist_status"], row["artist_label"], row["artist_source"]) == (
         "known",
@@ -132,8 +129,6 @@ def test_a_gallerys_enrolled_artist_is_tagged_as_such(tmp_path: Path) -> None:
     )
     assert row["language_source"] in ("trained", None)
     make_artifact(tmp_path / "plain")  # a model without centroids cannot compare artists
-    plain = TagOptions(
-        model_dir=str(tmp_path / "plain"), provider="cpu", gallery_path=str(tmp_path / "g.sqlite")
-    )
+    plain = TagOptions(model_dir=str(tmp_path / "plain"), provider="cpu", gallery_url=url)
     with pytest.raises(ValueError, match=r"model songid-test:1 has no centroids\.json"):
         Tagger(plain)

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from service.gallery.store import GalleryStore
+from service.gallery.store import GalleryStore, open_store, sqlite_url
 from tests.postgres import fresh_database
 
 
@@ -15,11 +15,11 @@ def store_factory(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Ca
     url = fresh_database(request.getfixturevalue("postgres_url")) if request.param == "postgresql" else None
     opened: list[GalleryStore] = []
 
-    def open_store() -> GalleryStore:
-        store = GalleryStore.open(sqlite_path=tmp_path / "gallery.sqlite", database_url=url)
+    def open_another() -> GalleryStore:
+        store = open_store(url or sqlite_url(tmp_path / "gallery.sqlite"))
         opened.append(store)
         return store
 
-    yield open_store
+    yield open_another
     for store in opened:
         store.close()

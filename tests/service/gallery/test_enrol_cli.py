@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from service.gallery.enrol_cli import main
-from service.gallery.store import GalleryStore
+from service.gallery.store import GalleryStore, open_store
 from tests.service.samples import encode, make_artifact
 
 
@@ -71,3 +71,25 @@ def test_no_source_and_no_gallery_are_refused(repo: Path, capsys: pytest.Capture
     assert main(["--model", str(repo / "models")]) == 2
     assert main([str(repo / "catalogue"), "--model", str(repo / "models")]) == 2
     assert "SONGID_GALLERY_PATH" in capsys.readouterr().err
+
+
+def test_without_a_gallery_option_the_services_settings_name_it(
+    repo: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("SONGID_DATABASE_URL", f"sqlite:///{repo / 'from-settings.sqlite'}")
+    assert main([str(repo / "catalogue"), "--model", str(repo / "models"), "--no-progress"]) == 0
+    store = open_store(f"sqlite:///{repo / 'from-settings.sqlite'}")
+    assert store.page(offset=0, limit=10)[1] == 2
+    store.close()
+    monkeypatch.setenv("SONGID_DATABASE_URL", "mysql://nowhere")
+    assert main([str(repo / "catalogue"), "--model", str(repo / "models"), "--no-progress"]) == 2
+    assert "SONGID_DATABASE_URL" in capsys.readouterr().err
+
+
+def test_a_gallery_that_cannot_be_used_is_one_line_naming_it(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (repo / "g.sqlite").write_bytes(b"not a database\n" * 200)
+    assert _run(repo, str(repo / "catalogue")) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and str(repo / "g.sqlite") in err and "Traceback" not in err

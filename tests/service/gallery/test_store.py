@@ -8,7 +8,7 @@ from collections.abc import Callable
 import numpy as np
 import pytest
 
-from service.errors import ConflictError
+from service.domain_errors import ConflictError
 from service.gallery.dialects import MIGRATIONS
 from service.gallery.records import ArtistExistsError, ArtistNotFoundError, EnrolledSong
 from service.gallery.store import GalleryStore
@@ -23,8 +23,8 @@ def _song(value: float, sha: str, dim: int = 4) -> EnrolledSong:
 
 def test_an_enrolment_is_stored_with_its_centroid_and_survives_reopening(store_factory: Factory) -> None:
     store = store_factory()
-    record = store.create("ann", "Ann", MODEL, [_song(1.0, "a"), _song(3.0, "b")])
-    assert record.n_songs == 2 and record.model == MODEL
+    record = store.create("ann", "Ann", MODEL, [_song(1.0, "a"), _song(3.0, "b")]).record
+    assert record is not None and record.n_songs == 2 and record.model == MODEL
     np.testing.assert_allclose(record.centroid, np.full(4, 2.0))
     store.close()
     again = store_factory().get("ann")
@@ -35,8 +35,10 @@ def test_an_enrolment_is_stored_with_its_centroid_and_survives_reopening(store_f
 def test_adding_songs_updates_the_centroid_and_skips_a_file_already_enrolled(store_factory: Factory) -> None:
     store = store_factory()
     store.create("ann", "Ann", MODEL, [_song(1.0, "a")])
-    record, added = store.add_songs("ann", MODEL, [_song(1.0, "a"), _song(4.0, "c")])
-    assert added == 1 and record.n_songs == 2
+    change = store.add_songs("ann", MODEL, [_song(1.0, "a"), _song(4.0, "c")])
+    record = change.record
+    assert change.added == 1 and record is not None and record.n_songs == 2
+    assert change.version == store.version()
     np.testing.assert_allclose(record.centroid, np.full(4, 2.5))
 
 
@@ -123,7 +125,7 @@ def test_re_embedding_replaces_an_artists_songs_at_once(store_factory: Factory) 
     store.create("ann", "Ann", "songid-multitask:3", [_song(1.0, "a"), _song(3.0, "b")])
     assert store.song_hashes("ann") == {"a", "b"} and store.song_hashes("nobody") == set()
     assert store.stale_artists(MODEL) == [("ann", ["/music/a.flac", "/music/b.flac"])]
-    record = store.reembed("ann", MODEL, [_song(5.0, "a"), _song(7.0, "b")])
-    assert record.model == MODEL and record.n_songs == 2
+    record = store.reembed("ann", MODEL, [_song(5.0, "a"), _song(7.0, "b")]).record
+    assert record is not None and record.model == MODEL and record.n_songs == 2
     np.testing.assert_allclose(record.centroid, np.full(4, 6.0))
     assert store.stale_artists(MODEL) == [] and store.stale(MODEL) == 0

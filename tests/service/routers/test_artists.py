@@ -80,6 +80,7 @@ def test_an_enrolled_artist_is_recognised_by_predict(gallery: TestClient) -> Non
         "enrolled": 1,
         "stale": 0,
         "threshold": CENTROID_THRESHOLD,
+        "state": "current",
     }
 
 
