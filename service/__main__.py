@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import logging
 import sys
 from collections.abc import Sequence
@@ -35,7 +36,8 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the service; returns (and exits with) 1 when the model cannot be loaded, 2 on bad settings."""
+    """Run the service; returns (and exits with) 1 when the model cannot be loaded, 2 on bad settings
+    (a PostgreSQL gallery without its driver among them)."""
     _parser().parse_args(argv)  # --help, and a clear error for options that do not exist
     try:
         settings = Settings()
@@ -44,6 +46,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"  SONGID_{'_'.join(str(p) for p in err['loc']).upper()}: {err['msg']}" for err in e.errors()
         )
         print(f"songid-serve: invalid configuration:\n{problems}", file=sys.stderr)
+        return 2
+    url = settings.gallery_url or ""
+    if url.startswith(("postgres://", "postgresql://")) and importlib.util.find_spec("psycopg") is None:
+        print(
+            "songid-serve: SONGID_DATABASE_URL is a PostgreSQL URL but its driver is not installed: "
+            "pip install 'songid[serve,postgres]' (scripts/serve does it)",
+            file=sys.stderr,
+        )
         return 2
     configure_logging(settings.log_level)
     model = SongModel.from_settings(settings)

@@ -130,6 +130,22 @@ def test_invalid_configuration_names_the_variable(
     assert "SONGID_MAX_CONCURRENT_REQUESTS" in err
 
 
+def test_a_postgresql_gallery_without_its_driver_is_one_clear_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import importlib.util
+
+    from service.__main__ import main
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name: None if name == "psycopg" else real(name))
+    monkeypatch.setenv("SONGID_DATABASE_URL", "postgresql://songid@127.0.0.1:1/songid")
+    assert main([]) == 2
+    err = capsys.readouterr().err
+    assert "driver is not installed" in err and "songid[serve,postgres]" in err
+    assert "Traceback" not in err
+
+
 def test_help_lists_the_environment_variables_and_starts_nothing(capsys: pytest.CaptureFixture[str]) -> None:
     from service.__main__ import main
 
