@@ -8,6 +8,7 @@ from typing import Any, Final
 
 import numpy as np
 
+from training.studies.language_expert_report import EXPERT_HEADING
 from training.studies.openset_report import machine
 
 TARGETS: Final = {
@@ -181,8 +182,11 @@ def render(records: list[dict[str, Any]], *, planned: int) -> str:
 
 
 def write(records: list[dict[str, Any]], out: Path, *, planned: int) -> None:
+    """Write the report; the language expert's section, where the report has one, is kept."""
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(render(records, planned=planned), encoding="utf-8")
+    old = out.read_text(encoding="utf-8") if out.is_file() else ""
+    kept = old[old.index(EXPERT_HEADING) :] if EXPERT_HEADING in old else ""
+    out.write_text(render(records, planned=planned) + ("\n" + kept if kept else ""), encoding="utf-8")
 
 
 LANGUAGE_HEADING: Final = "## Language"
