@@ -149,3 +149,10 @@ def test_a_body_of_empty_objects_is_refused_at_once(client: TestClient) -> None:
     assert (status, code) == (400, "invalid_input")
     assert "at most 64 arrays and objects; got 300002" in message
     assert took < 1.0  # 9.9 s when the body was parsed before any limit was checked
+
+
+def test_a_trailing_slash_is_not_redirected_to_the_host_header(client: TestClient) -> None:
+    response = client.get("/labels/", headers={"host": "attacker.example"}, follow_redirects=False)
+    assert response.status_code == 404
+    assert "location" not in response.headers
+    assert client.get("/labels").status_code == 200
