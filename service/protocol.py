@@ -21,6 +21,9 @@ from service.errors import error_body
 logger = logging.getLogger(__name__)
 
 DISCARD_READS = 16  # at most 16 x 64 KiB of unread input is dropped before a close
+# The kernel's send buffer per connection: room for any of the service's answers, and small
+# enough that a client reading none is found stalled after a few (Linux would grow it to MBs).
+SEND_BUFFER_BYTES = 256 * 1024
 CLOSE = (b"connection", b"close")
 
 
@@ -137,6 +140,12 @@ class GuardedH11Protocol(H11Protocol):
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
+        # Paused (and the send timer started) as soon as the kernel takes no more of an answer,
+        # however little waits: a stalled connection closing after its answer is timed too.
+        transport.set_write_buffer_limits(high=0)
+        raw = transport.get_extra_info("socket")
+        if raw is not None:
+            raw.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, SEND_BUFFER_BYTES)
         if len(self.connections) > self.guard.max_connections and not self.guard.evict_oldest():
             self.guard.refused += 1
             logger.warning("connection refused: every connection is busy with a request")

@@ -23,7 +23,8 @@ would parse faster but gives no better handle on any of these, so h11 stays.
   what follows it is never read as a request.
 - **Send timeout.** A response that the client reads none of for ``send_timeout_s`` (the
   socket's buffers full: a client pipelining requests and never reading) closes the
-  connection.
+  connection. The kernel's send buffer is held at 256 KiB per connection (Linux grows it to
+  megabytes), so such a client is found stalled after a few answers, not after megabytes.
 - **Connection cap.** At most ``max_connections`` connections are open. When a new one
   arrives at the cap, the connection that has waited longest for its request head is closed
   to make room, else the one whose client has read nothing for longest; when every
