@@ -256,7 +256,7 @@ def common_checks(attack: Attack, seen: Observed) -> list[Check]:
         Check(
             "healthz within 1 s throughout",
             seen.healthz_within,
-            f"{seen.healthz_slow} over 1 s, {seen.healthz_failed} failed",
+            f"{seen.healthz_slow} over 1 s, {seen.healthz_failed} failed{seen.healthz_failures}",
         ),
     ]
     if attack.normal_within_2x:

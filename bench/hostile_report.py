@@ -154,7 +154,8 @@ def section(index: int, run: AttackRun, others: str) -> list[str]:
         "| measured during the attack | |",
         "|---|---|",
         f"| /healthz (ms, median / max) | {healthz_cell(seen)} of {len(seen.healthz)} probes; "
-        f"{seen.healthz_slow} over {SLOW_HEALTHZ_S:g} s, {seen.healthz_failed} failed |",
+        f"{seen.healthz_slow} over {SLOW_HEALTHZ_S:g} s, "
+        f"{seen.healthz_failed} failed{seen.healthz_failures} |",
         f"| normal client /predict | {normal} |",
         f"| /healthz p99 (ms) | {ms(seen.healthz_p99)} |",
         f"| RSS before / peak / after (MB) | {rss_cell(seen)} |",

@@ -151,6 +151,12 @@ class Observed:
         return sum(1 for status, _ in self.healthz if status != 200)
 
     @property
+    def healthz_failures(self) -> str:
+        """The probes that got no 200, by status (0: no answer), e.g. ``" (503: 1)"``; empty for none."""
+        failed = Counter(status for status, _ in self.healthz if status != 200)
+        return f" ({', '.join(f'{k}: {n}' for k, n in sorted(failed.items()))})" if failed else ""
+
+    @property
     def healthz_slow(self) -> int:
         return sum(1 for s in self.healthz_ok if s > SLOW_HEALTHZ_S)
 

@@ -85,3 +85,11 @@ def test_every_class_is_an_attack_with_the_targets_and_its_table_row() -> None:
     table = "\n".join(connection_table([run]))
     assert "| v2-structure | yes | 10 | 1.40 x, 1 of 3 not 200 | 100 / 120 / 110 | 0 |" in table
     assert connection_table([]) == []
+
+
+def test_failed_probes_are_told_by_status() -> None:
+    assert observed().healthz_failures == ""
+    assert (
+        observed(healthz=[(200, 0.01), (503, 0.01), (0, 5.0), (503, 0.02)]).healthz_failures
+        == " (0: 1, 503: 2)"
+    )
