@@ -17,6 +17,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from service.errors import error_body
+from service.linger import linger_close
 
 logger = logging.getLogger(__name__)
 
@@ -24,6 +25,7 @@ DISCARD_READS = 16  # at most 16 x 64 KiB of unread input is dropped before a cl
 # The kernel's send buffer per connection: room for any of the service's answers, and small
 # enough that a client reading none is found stalled after a few (Linux would grow it to MBs).
 SEND_BUFFER_BYTES = 256 * 1024
+MAX_LINGERING = 128  # closed sockets draining at once (service.linger); more close at once
 CLOSE = (b"connection", b"close")
 
 
@@ -105,24 +107,34 @@ class ConnectionGuard:
     limits: ConnectionLimits
     waiting: OrderedDict[GuardedH11Protocol, None] = field(default_factory=OrderedDict)
     stalled: OrderedDict[GuardedH11Protocol, None] = field(default_factory=OrderedDict)
+    # Connections that sent a request before the previous one was answered (RFC 9112 9.3.2: their
+    # clients retry what a close leaves unanswered).
+    pipelining: OrderedDict[GuardedH11Protocol, None] = field(default_factory=OrderedDict)
+    lingering: set[socket.socket] = field(default_factory=set)  # closed sockets still draining
     timed_out: int = 0
     evicted: int = 0
     refused: int = 0
     send_timeouts: int = 0
 
+    def may_linger(self) -> bool:
+        """Whether one more closed socket may drain (a bounded number: each holds a descriptor)."""
+        self.lingering = {sock for sock in self.lingering if sock.fileno() >= 0}
+        return len(self.lingering) < MAX_LINGERING
+
     def evict_oldest(self) -> bool:
         """Close the connection waiting longest for its head, else the one whose client has read
-        nothing for longest; ``False`` when there is none."""
+        nothing for longest, else the oldest that pipelined a request; ``False`` when none."""
         if self.waiting:
             oldest, _ = self.waiting.popitem(last=False)
             self.evicted += 1
             oldest.close_waiting()
             return True
-        if self.stalled:
-            oldest, _ = self.stalled.popitem(last=False)
-            self.evicted += 1
-            oldest.abort_stalled()
-            return True
+        for held in (self.stalled, self.pipelining):
+            if held:
+                oldest, _ = held.popitem(last=False)
+                self.evicted += 1
+                oldest.abort_for_room()
+                return True
         return False
 
 
@@ -156,8 +168,14 @@ class GuardedH11Protocol(H11Protocol):
     def connection_lost(self, exc: Exception | None) -> None:
         self._head_received()
         self._writing_resumed()
-        if self._answered_early:
-            discard_unread(self.transport)  # what already came of the body; the rest is never read
+        self.guard.pipelining.pop(self, None)
+        raw = self.transport.get_extra_info("socket")
+        if self._answered_early and exc is None and raw is not None and self.guard.may_linger():
+            # The answer is written; its FIN follows and the rest of the body is dropped
+            # (bounded) instead of a reset that would lose the answer.
+            lingering = linger_close(raw, self.loop)
+            if lingering is not None:
+                self.guard.lingering.add(lingering)
         super().connection_lost(exc)
 
     def handle_events(self) -> None:
@@ -172,6 +190,9 @@ class GuardedH11Protocol(H11Protocol):
         super().handle_events()
         if self.cycle is not before:  # a request head was parsed and handed to the application
             self._head_received()
+        conn = self.conn
+        if conn.their_state is h11.DONE and conn.our_state is not h11.DONE and conn.trailing_data[0]:
+            self.guard.pipelining.setdefault(self, None)  # bytes after a request not yet answered
 
     def on_response_complete(self) -> None:
         if not self.transport.is_closing():
@@ -205,9 +226,11 @@ class GuardedH11Protocol(H11Protocol):
         self._head_received()
         self._close_with(503, "overloaded", "connection closed to make room: request head not received")
 
-    def abort_stalled(self) -> None:
-        """Closed to make room: its client reads none of what it is sent, so nothing is written."""
+    def abort_for_room(self) -> None:
+        """Closed to make room, mid-answer (its client reads nothing, or pipelines): nothing more
+        is written."""
         self._writing_resumed()
+        self.guard.pipelining.pop(self, None)
         self.transport.abort()
 
     def _closing_early_answers(self, app: ASGIApp) -> ASGIApp:

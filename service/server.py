@@ -18,7 +18,9 @@ would parse faster but gives no better handle on any of these, so h11 stays.
   parses it.
 - **Early answers close.** An answer given before the request body was all received (401,
   404, 413, 415, ...) says ``Connection: close`` and the connection is closed after it: the
-  rest of the body is never read, and no second answer follows. So is an answer to a body
+  rest of the body is never read, and no second answer follows. The close lingers
+  (:mod:`service.linger`: the answer, its FIN, then at most 2 s or 8 MiB of input dropped)
+  so that a client still sending gets the answer rather than a reset. So is an answer to a body
   framed twice (``Transfer-Encoding`` with ``Content-Length``, :mod:`service.framing`):
   what follows it is never read as a request.
 - **Send timeout.** A response that the client reads none of for ``send_timeout_s`` (the
@@ -27,8 +29,9 @@ would parse faster but gives no better handle on any of these, so h11 stays.
   megabytes), so such a client is found stalled after a few answers, not after megabytes.
 - **Connection cap.** At most ``max_connections`` connections are open. When a new one
   arrives at the cap, the connection that has waited longest for its request head is closed
-  to make room, else the one whose client has read nothing for longest; when every
-  connection is busy with a request, the new one gets ``503``. The cap stays below the
+  to make room, else the one whose client has read nothing for longest, else the oldest that
+  pipelined requests (its client retries them, RFC 9112 9.3.2); when every connection is
+  busy with a request, the new one gets ``503``. The cap stays below the
   process's file-descriptor limit (raised to its hard limit at start), so ``accept()`` does
   not fail and requests in progress keep their descriptors.
 - **Quiet logs.** A repeated warning from the server, the event loop or the error handlers
