@@ -26,9 +26,10 @@ import shlex
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import psutil
@@ -57,13 +58,39 @@ from bench.hostile_attacks import (
     slow_upload,
 )
 from bench.hostile_bodies import bad_bodies, small_items
+from bench.hostile_connections import (
+    big_heads,
+    connection_checks,
+    early_answer,
+    no_read,
+    smuggle,
+    v2_structure,
+)
 from bench.hostile_report import AttackRun, Header, render, summary_table
 from bench.hostile_watch import CLIENT_PAUSE_S, Observed, Watch, fresh_client
 from bench.stats import median
 
+CONNECTION_TARGETS = (
+    "/healthz p99 within 100 ms, a normal client within 2 x unloaded, peak RSS under 2 x before, "
+    "no 5xx but 503"
+)
 NORMAL_SONG_S = 10.0
 WARM_UP_REQUESTS = 3
 SETTLE_S = 15.0  # at most, for the connections of an attack to be gone before the next one
+
+
+def connection_attack(
+    number: int,
+    key: str,
+    title: str,
+    target: str,
+    run: Callable[[Target, Scale], Coroutine[Any, Any, Outcome]],
+    settings: tuple[tuple[str, str], ...] = (),
+) -> Attack:
+    """An attack of connection-level class ``number`` (1-5), held to the connection targets."""
+    title = f"Class {number}: {title}"
+    return Attack(key, title, f"{target}; {CONNECTION_TARGETS}", run, True, True, settings)
+
 
 ATTACKS: tuple[Attack, ...] = (
     Attack("half-open", "Half-open connections", "/healthz within 1 s throughout", half_open, True),
@@ -83,6 +110,18 @@ ATTACKS: tuple[Attack, ...] = (
         bad_bodies,
     ),
     Attack("small", "Smaller items", "each item's expected status", small_items),
+    connection_attack(1, "v2-structure", "/v2 bodies whose structure is the weapon", "400", v2_structure),
+    connection_attack(2, "early-answer", "bodies going on after an early answer", "one answer", early_answer),
+    connection_attack(3, "smuggle", "a body framed twice, a request hidden after it", "400, closed", smuggle),
+    connection_attack(4, "big-head", "heads over the limits in one write", "400, closed", big_heads),
+    connection_attack(
+        5,
+        "no-read",
+        "clients pipelining requests and never reading, at a cap of 50 connections",
+        "each closed by the server",
+        no_read,
+        (("SONGID_MAX_CONNECTIONS", "50"),),
+    ),
 )
 ATTACK_KEYS = tuple(a.key for a in ATTACKS)
 
@@ -217,7 +256,7 @@ def common_checks(attack: Attack, seen: Observed) -> list[Check]:
         Check(
             "healthz within 1 s throughout",
             seen.healthz_within,
-            f"{seen.healthz_slow} over 1 s, {seen.healthz_failed} failed",
+            f"{seen.healthz_slow} over 1 s, {seen.healthz_failed} failed{seen.healthz_failures}",
         ),
     ]
     if attack.normal_within_2x:
@@ -265,17 +304,19 @@ def _run_attacks(options: Options, upload: Upload, session: Session, load: LoadM
                 server = start(options)
                 session.restarts += 1
             keyed = start(options, {"SONGID_API_KEYS": "hostile-test-key"}) if attack.key == "small" else None
+            own = start(options, dict(attack.settings)) if attack.settings else None
+            watched = own or server
             try:
-                target = describe(server, upload.content, keyed.port if keyed else None)
+                target = describe(watched, upload.content, keyed.port if keyed else None)
                 when, reference = "start of run", baseline
                 if attack.normal_within_2x:  # measured again, for the machine's load of the moment
                     load.section("between attacks")
-                    before = unloaded(server, upload, options.unloaded_requests, options.client_timeout_s, 1)
+                    before = unloaded(watched, upload, options.unloaded_requests, options.client_timeout_s, 1)
                     when, reference = "just before the attack", median(before)
                 print(f"attack {attack.key} ...", flush=True)
                 load.section(attack.key)
                 watch = Watch(
-                    server,
+                    watched,
                     upload,
                     unloaded_s=reference,
                     unloaded_when=when,
@@ -285,16 +326,20 @@ def _run_attacks(options: Options, upload: Upload, session: Session, load: LoadM
                 )
                 with watch:
                     outcome: Outcome = asyncio.run(attack.run(target, options.scale))
+                seen = watch.observed
+                assert seen is not None
+                if own is None:
+                    load.section("between attacks")
+                    settle(server, seen.fds_start)
             finally:
-                if keyed is not None:
-                    keyed.stop()
-            seen = watch.observed
-            assert seen is not None
-            session.runs.append(
-                AttackRun(attack, outcome, seen, [*common_checks(attack, seen), *outcome.checks])
-            )
+                for extra in (keyed, own):
+                    if extra is not None:
+                        extra.stop()
+            checks = [*common_checks(attack, seen), *outcome.checks]
+            if attack.connection_targets:
+                checks += connection_checks(seen, outcome)
+            session.runs.append(AttackRun(attack, outcome, seen, checks))
             load.section("between attacks")
-            settle(server, seen.fds_start)
     finally:
         server.stop()
 

@@ -48,9 +48,26 @@ class Scale:
     big_digits: int = 5_000
     long_url_kb: int = 100
     request_wait_s: float = 120.0  # the longest any single hostile request is waited for
+    structure_s: float = 10.0  # /v2 bodies whose structure is the weapon, sent back to back
+    empty_objects: int = 300_000
+    early_clients: int = 2  # per case, bodies going on after an early answer
+    early_s: float = 10.0
+    smuggle_requests: int = 20
+    head_requests: int = 20  # per kind of head over the limits
+    no_read_clients: int = 50
+    no_read_hold_s: float = 30.0
 
 
-QUICK = Scale(half_open=1_000, hold_s=15.0, slow_s=15.0, big_json_mb=25.0, many_inputs=100_000)
+QUICK = Scale(
+    half_open=1_000,
+    hold_s=15.0,
+    slow_s=15.0,
+    big_json_mb=25.0,
+    many_inputs=100_000,
+    structure_s=5.0,
+    early_s=5.0,
+    no_read_hold_s=15.0,
+)
 
 
 @dataclass(frozen=True)
@@ -103,6 +120,9 @@ class Attack:
     target: str  # the target as the issue states it
     run: Callable[[Target, Scale], Coroutine[Any, Any, Outcome]]
     normal_within_2x: bool = False  # the normal client's latency is part of the target
+    # The connection-level targets: /healthz p99, normal client, RSS, no 5xx but 503.
+    connection_targets: bool = False
+    settings: tuple[tuple[str, str], ...] = ()  # run against a server of its own, with these
 
 
 def spread(seconds: Sequence[float]) -> str:

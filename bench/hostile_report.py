@@ -75,6 +75,30 @@ def ratio_cell(seen: Observed) -> str:
     return ratio + refused
 
 
+def rss_cell(seen: Observed) -> str:
+    return f"{seen.rss_start / 1e6:.0f} / {seen.rss_peak / 1e6:.0f} / {seen.rss_end / 1e6:.0f}"
+
+
+def connection_table(runs: Sequence[AttackRun]) -> list[str]:
+    """Classes 1-5 against their targets, one row each (none when none of them ran)."""
+    chosen = [run for run in runs if run.attack.connection_targets]
+    if not chosen:
+        return []
+    lines = [
+        "| class | passed | healthz p99 ms (target <= 100) | normal client (target <= 2 x) "
+        "| RSS MB before / peak / after (target peak < 2 x before) | 5xx but 503 (target 0) |",
+        "|---|---|---|---|---|---|",
+    ]
+    for run in chosen:
+        seen = run.observed
+        errors = next((c.detail for c in run.checks if c.name == "no 5xx but 503"), "n/a")
+        lines.append(
+            f"| {run.attack.key} | {yes_no(run.passed)} | {ms(seen.healthz_p99)} | {ratio_cell(seen)} "
+            f"| {rss_cell(seen)} | {errors} |"
+        )
+    return ["## Connection-level classes 1-5", "", *lines, ""]
+
+
 def summary_table(runs: Sequence[AttackRun]) -> str:
     lines = [
         "| attack | passed | healthz ms median / max | > 1 s / failed | normal client | peak RSS MB "
@@ -130,9 +154,11 @@ def section(index: int, run: AttackRun, others: str) -> list[str]:
         "| measured during the attack | |",
         "|---|---|",
         f"| /healthz (ms, median / max) | {healthz_cell(seen)} of {len(seen.healthz)} probes; "
-        f"{seen.healthz_slow} over {SLOW_HEALTHZ_S:g} s, {seen.healthz_failed} failed |",
+        f"{seen.healthz_slow} over {SLOW_HEALTHZ_S:g} s, "
+        f"{seen.healthz_failed} failed{seen.healthz_failures} |",
         f"| normal client /predict | {normal} |",
-        f"| peak RSS | {seen.rss_peak / 1e6:.0f} MB (from {seen.rss_start / 1e6:.0f} MB) |",
+        f"| /healthz p99 (ms) | {ms(seen.healthz_p99)} |",
+        f"| RSS before / peak / after (MB) | {rss_cell(seen)} |",
         f"| peak open fds | {seen.fds_peak} (from {seen.fds_start}) |",
         f"| server log added | {log.size:,} bytes; statuses logged: {counts(log.statuses)}; "
         f"error records or non-JSON lines: {log.errors} |",
@@ -173,6 +199,7 @@ def render(runs: Sequence[AttackRun], header: Header) -> str:
             "",
             f"Attacks missing a target: {', '.join(failed) or 'none'}.",
             "",
+            *connection_table(runs),
             *(
                 line
                 for i, run in enumerate(runs, 1)

@@ -19,7 +19,7 @@ import httpx
 import psutil
 
 from bench.common import RssSampler, Server, Upload, post, tree_fds, tree_rss
-from bench.stats import median, ratio
+from bench.stats import median, percentile, ratio
 
 SLOW_HEALTHZ_S = 1.0
 LINGER_S = 1.0  # watched after an attack ends, for what it leaves behind
@@ -135,14 +135,26 @@ class Observed:
     wall_s: float
     harness_cpu_s: float
     alive: bool
+    rss_end: int = 0  # the last sample, after the attack and its linger
 
     @property
     def healthz_ok(self) -> list[float]:
         return [s for status, s in self.healthz if status == 200]
 
     @property
+    def healthz_p99(self) -> float:
+        """Seconds: the 99th percentile of the 200 answers (NaN without any)."""
+        return percentile(self.healthz_ok, 99)
+
+    @property
     def healthz_failed(self) -> int:
         return sum(1 for status, _ in self.healthz if status != 200)
+
+    @property
+    def healthz_failures(self) -> str:
+        """The probes that got no 200, by status (0: no answer), e.g. ``" (503: 1)"``; empty for none."""
+        failed = Counter(status for status, _ in self.healthz if status != 200)
+        return f" ({', '.join(f'{k}: {n}' for k, n in sorted(failed.items()))})" if failed else ""
 
     @property
     def healthz_slow(self) -> int:
@@ -247,4 +259,5 @@ class Watch:
             wall_s=wall,
             harness_cpu_s=cpu,
             alive=alive,
+            rss_end=samples[-1] if samples else 0,
         )

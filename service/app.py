@@ -104,6 +104,8 @@ def create_app(settings: Settings | None = None, *, model: SongModel | None = No
         docs_url="/docs" if settings.docs_enabled else None,
         redoc_url=None,
         openapi_url="/openapi.json" if settings.docs_enabled else None,
+        # No redirect from /labels/ to /labels: Starlette builds its URL from the Host header.
+        redirect_slashes=False,
     )
     app.state.settings = settings
     app.state.metrics = app_metrics

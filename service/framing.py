@@ -3,7 +3,9 @@ announced twice (``Transfer-Encoding`` and ``Content-Length``) refused (plain AS
 
 A request with both headers is the classic request-smuggling shape: a proxy in front may
 frame the body by one header and this server by the other. RFC 9112 allows a server to
-reject it; here it gets 400 before any route reads a byte.
+reject it and says to close the connection then: here it gets 400 with ``Connection: close``
+before any route reads a byte, and the server closes the connection after it, so bytes after
+the body (a second request hidden in it) are never read as a request.
 """
 
 from __future__ import annotations
@@ -24,7 +26,8 @@ class FramingMiddleware:
         names = {name.lower() for name, _ in scope.get("headers") or []}
         if b"transfer-encoding" in names and b"content-length" in names:
             error = InvalidInputError("a request may not carry both Transfer-Encoding and Content-Length")
-            await json_error(error.status_code, error.code, error.message)(scope, receive, send)
+            answer = json_error(error.status_code, error.code, error.message, {"connection": "close"})
+            await answer(scope, receive, send)
             return
         if scope["method"] != "HEAD":
             await self.app(scope, receive, send)

@@ -4,23 +4,42 @@ parsing of an inference request into a log-mel batch. Knows nothing of routes.""
 from __future__ import annotations
 
 import math
-from typing import Any, Final, Literal
+from typing import Annotated, Any, Final, Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    FailFast,
+    Field,
+    StrictFloat,
+    StrictInt,
+    StrictStr,
+    ValidationError,
+)
 
 from frontend.audio import INPUT_SHAPE
 from frontend.signature import INPUT_NAME
 from service.errors import InvalidInputError
+from service.json_scan import ScanLimitError, ScanLimits, scan
 
 MAX_BATCH: Final = 64  # as config.pbtxt's max_batch_size
 # The largest body a valid request can need: each value as long as a float prints
 # ("-1.2345678901234567e-05, ": 25 characters; 32 to spare), plus room for names and nesting.
 MAX_BODY_BYTES: Final = MAX_BATCH * math.prod(INPUT_SHAPE) * 32 + 64 * 1024
 SHOWN: Final = 5  # names or problems quoted in an error message, at most
-# Tensors a request may name: one input and the outputs it wants. Counted in the bytes before
-# parsing, since validating hundreds of thousands of tensor objects holds the interpreter for seconds.
+# Tensors a request may name: one input and the outputs it wants.
 MAX_NAMED: Final = 16
+MAX_DIMS: Final = 8
+# The structure a valid request needs, with room for an id and parameters: checked by a pre-scan
+# of the bytes (service.json_scan) before the parser builds anything, so that memory and time
+# follow the body's size (at most a valid request's), never its structure.
+SCAN_LIMITS: Final = ScanLimits(
+    max_strings=256,
+    max_string_bytes=4096,
+    max_containers=4 * MAX_NAMED,
+    max_values=MAX_BATCH * math.prod(INPUT_SHAPE) + 1024,
+)
 DATATYPE: Final = "FP32"
 PLATFORM: Final = "onnxruntime_onnx"
 
@@ -66,20 +85,22 @@ class InferResponse(_Schema):
 
 
 class _InputTensor(BaseModel):
-    name: str
-    shape: list[int]
-    datatype: str
-    data: list[Any]
+    name: StrictStr
+    shape: Annotated[list[StrictInt], Field(max_length=MAX_DIMS)]
+    datatype: StrictStr
+    # FP32 data is one flat list of numbers: strings, booleans and nested lists are refused at
+    # the first one (FailFast: one error, not one per value).
+    data: Annotated[list[StrictFloat], FailFast()]
 
 
 class _RequestedOutput(BaseModel):
-    name: str
+    name: StrictStr
 
 
 class InferRequest(BaseModel):
-    id: str | None = None
-    inputs: list[_InputTensor] = Field(min_length=1)
-    outputs: list[_RequestedOutput] | None = None
+    id: StrictStr | None = None
+    inputs: list[_InputTensor] = Field(min_length=1, max_length=MAX_NAMED)
+    outputs: list[_RequestedOutput] | None = Field(default=None, max_length=MAX_NAMED)
 
 
 TENSOR_SCHEMA: dict[str, Any] = {
@@ -89,7 +110,7 @@ TENSOR_SCHEMA: dict[str, Any] = {
         "name": {"type": "string", "example": INPUT_NAME},
         "shape": {"type": "array", "items": {"type": "integer"}, "example": [1, *INPUT_SHAPE]},
         "datatype": {"type": "string", "example": DATATYPE},
-        "data": {"type": "array", "items": {}, "description": "Row-major values, flat or nested."},
+        "data": {"type": "array", "items": {}, "description": "Row-major values, one flat list of numbers."},
     },
 }
 INFER_BODY: dict[str, Any] = {
@@ -117,8 +138,21 @@ INFER_BODY: dict[str, Any] = {
 }
 
 
+FLAT_DATA: Final = "FP32 data must be one flat list of numbers"
+_SCAN_HINTS: Final = {
+    "max_strings": f" ({FLAT_DATA}, not strings)",
+    "max_containers": f" ({FLAT_DATA}, not nested lists)",
+}
+
+
 def _problems(error: ValidationError) -> str:
     errors = error.errors(include_input=False, include_url=False)
+    # An error on one value of a tensor's data (inputs.<i>.data.<j>), not on data as a whole.
+    values = [err for err in errors if err["loc"][:1] == ("inputs",) and err["loc"][2:3] == ("data",)]
+    values = [err for err in values if len(err["loc"]) > 3]
+    if values:
+        where = ".".join(map(str, values[0]["loc"]))
+        return f"{where}: {values[0]['msg']}; {FLAT_DATA} (no strings, booleans or nested lists)"
     shown = "; ".join(f"{'.'.join(map(str, err['loc'])) or 'body'}: {err['msg']}" for err in errors[:SHOWN])
     return shown + (f"; and {len(errors) - SHOWN} more" if len(errors) > SHOWN else "")
 
@@ -126,17 +160,19 @@ def _problems(error: ValidationError) -> str:
 def parse_infer_request(body: bytes, outputs: list[str]) -> tuple[InferRequest, np.ndarray, list[str]]:
     """Validate an inference request: ``(request, mel (n, 187, 96, 1) float32, outputs wanted)``.
 
-    Parsed straight from the bytes (no decoded copy of the text); nesting deeper than the JSON
-    parser's limit, numbers out of range and values that overflow float32 are refused.
+    The bytes are first pre-scanned (:data:`SCAN_LIMITS`): more strings, arrays and objects or
+    values than a valid request needs are refused before parsing. Then parsed straight from the
+    bytes (no decoded copy of the text) into a typed schema; numbers out of range and values
+    that overflow float32 are refused.
 
     Raises:
         InvalidInputError: naming the field and the bad value.
     """
-    named = body.count(b'"name"')  # every tensor has one; a string value "name" only adds to it
-    if named > MAX_NAMED:
-        raise InvalidInputError(
-            f"a request names at most {MAX_NAMED} tensors (one input and its outputs); got {named}"
-        )
+    try:
+        scan(body, SCAN_LIMITS)
+    except ScanLimitError as e:
+        hint = _SCAN_HINTS.get(e.what, "")
+        raise InvalidInputError(f"not an inference request: {e}{hint}") from e
     try:
         request = InferRequest.model_validate_json(body)
     except ValidationError as e:
@@ -159,17 +195,11 @@ def parse_infer_request(body: bytes, outputs: list[str]) -> tuple[InferRequest, 
             f"input {INPUT_NAME!r}: shape must be [n, {', '.join(map(str, INPUT_SHAPE))}] "
             f"with 1 <= n <= {MAX_BATCH}, got {list(shape[:8])}"
         )
-    try:
-        with np.errstate(over="ignore"):  # a value beyond float32 becomes inf, refused below
-            values = np.asarray(tensor.data, dtype=np.float32)
-    except (TypeError, ValueError, OverflowError) as e:
-        raise InvalidInputError(
-            f"input {INPUT_NAME!r}: data must be numbers within float32's range ({e})"
-        ) from e
-    if values.size != math.prod(shape):
-        raise InvalidInputError(
-            f"input {INPUT_NAME!r}: shape {list(shape)} needs {math.prod(shape)} values, got {values.size}"
-        )
+    needed, got = math.prod(shape), len(tensor.data)
+    if got != needed:
+        raise InvalidInputError(f"input {INPUT_NAME!r}: shape {list(shape)} needs {needed} values, got {got}")
+    with np.errstate(over="ignore"):  # a value beyond float32 becomes inf, refused below
+        values = np.asarray(tensor.data, dtype=np.float32)
     if not np.isfinite(values).all():
         raise InvalidInputError(
             f"input {INPUT_NAME!r}: data holds NaN or infinite values (or beyond float32's range)"

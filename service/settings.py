@@ -10,6 +10,9 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from service.body import BodyLimits
 from service.limits import DEFAULT_LIMITS, MAX_BATCH_SIZE, MIB, MIN_DECODED_BYTES, AnalysisLimits, limits_of
+from service.protocol import ConnectionLimits
+
+_CONNECTION = ConnectionLimits()
 
 ExecutionProvider = Literal["auto", "cpu", "cuda"]
 # The gallery stores' URL schemes, as service.gallery.store.open_store reads them (kept apart:
@@ -108,6 +111,12 @@ class Settings(BaseSettings):
         description="Seconds a connection has to send a complete request head (after opening, or after "
         "its previous response); then 408 and closed.",
     )
+    send_timeout_s: float = Field(
+        default=_CONNECTION.send_timeout_s,
+        gt=0,
+        description="Seconds a response may wait with the client reading none of it (a client that "
+        "sends requests and never reads the answers); then the connection is closed.",
+    )
     keep_alive_s: int = Field(
         default=5, ge=1, description="Seconds an idle keep-alive connection stays open between requests."
     )
@@ -181,6 +190,15 @@ class Settings(BaseSettings):
     def limits(self) -> AnalysisLimits:
         """The limits of one analysis, as the service and the batch tagger both take them."""
         return limits_of(self)
+
+    @property
+    def connection_limits(self) -> ConnectionLimits:
+        """What one connection may cost, as the server's protocol takes it (head size limits: the
+        protocol's defaults, as h11's 16 KiB was)."""
+        return ConnectionLimits(
+            header_timeout_s=self.header_timeout_s,
+            send_timeout_s=self.send_timeout_s,
+        )
 
     def body_limits(self, max_bytes: int | None = None) -> BodyLimits:
         """How request bodies are read; ``max_bytes`` below the upload cap for a route that needs less."""

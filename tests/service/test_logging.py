@@ -2,11 +2,13 @@ from __future__ import annotations
 
 import json
 import logging
+import warnings
 
+import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
-from service.logging import JsonFormatter, accept_request_id, request_id_var
+from service.logging import JsonFormatter, RepeatFilter, accept_request_id, configure_logging, request_id_var
 from tests.service.conftest import AppFactory, upload
 
 
@@ -110,3 +112,39 @@ def test_probes_are_logged_at_debug_and_traffic_at_info(
         "/labels": logging.INFO,
         "unmatched": logging.INFO,
     }
+
+
+def test_warnings_become_json_records(capsys: pytest.CaptureFixture[str]) -> None:
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    try:
+        configure_logging("INFO")
+        with warnings.catch_warnings(), np.errstate(over="warn"):
+            warnings.simplefilter("always")
+            np.float32(3e38) * np.float32(10)
+    finally:
+        logging.captureWarnings(False)
+        for handler in list(root.handlers):
+            root.removeHandler(handler)
+        for handler in handlers:
+            root.addHandler(handler)
+        root.setLevel(level)
+    lines = [line for line in capsys.readouterr().err.splitlines() if line.strip()]
+    assert lines, "the warning was not logged"
+    records = [json.loads(line) for line in lines]  # every line is a JSON record
+    assert any(r["logger"] == "py.warnings" and "overflow" in r["message"] for r in records)
+
+
+def test_repeated_failures_are_held_back_per_code() -> None:
+    repeat = RepeatFilter(interval_s=60.0)
+
+    def failed(code: str) -> logging.LogRecord:
+        record = logging.LogRecord(
+            "service.errors", logging.WARNING, __file__, 1, "request failed", None, None
+        )
+        record.fields = {"code": code}
+        return record
+
+    assert repeat.filter(failed("overloaded"))
+    assert not any(repeat.filter(failed("overloaded")) for _ in range(100))
+    assert repeat.filter(failed("request_timeout"))  # another code is another message

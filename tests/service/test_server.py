@@ -15,7 +15,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from service.server import FD_RESERVE, RepeatFilter, connection_cap, raw_response
+from service.logging import RepeatFilter
+from service.protocol import raw_response
+from service.server import FD_RESERVE, connection_cap
 from tests.processes import free_port, server_process, wait_ready
 from tests.service.samples import encode
 from tests.service.test_main import REPO_ROOT, serve_command, server_env

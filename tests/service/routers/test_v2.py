@@ -93,13 +93,27 @@ def test_infer_answers_what_the_model_computes(
     assert client.app.state.admission.limiter.in_use == 0  # the concurrency slot was given back
 
 
-def test_nested_data_requested_outputs_and_versioned_route(client: TestClient, mel: np.ndarray) -> None:
+def test_requested_outputs_and_versioned_route(client: TestClient, mel: np.ndarray) -> None:
     body = request_body(mel[:1], outputs=[{"name": "language"}])
-    body["inputs"][0]["data"] = mel[:1].tolist()  # nested lists are accepted too
     response = client.post(f"/v2/models/{NAME}/versions/1/infer", json=body)
     assert response.status_code == 200, response.text
     (output,) = response.json()["outputs"]
     assert output["name"] == "language" and output["shape"] == [1, 3]
+
+
+def test_fp32_data_is_one_flat_list_of_numbers(client: TestClient, mel: np.ndarray) -> None:
+    nested = request_body(mel[:1])
+    nested["inputs"][0]["data"] = mel[:1].tolist()
+    status, code, text = error(client.post(INFER, json=nested))
+    assert (status, code) == (400, "invalid_input")
+    assert "FP32 data must be one flat list of numbers, not nested lists" in text
+    for bad, shown in ((True, "inputs.0.data.3"), ("0.5", "inputs.0.data.3"), ([0.5], "inputs.0.data.3")):
+        body = request_body(mel[:1])
+        body["inputs"][0]["data"][3] = bad
+        status, code, text = error(client.post(INFER, json=body))
+        assert (status, code) == (400, "invalid_input"), bad
+        assert text.startswith(f"not an inference request: {shown}: Input should be a valid number"), text
+        assert "FP32 data must be one flat list of numbers (no strings, booleans or nested lists)" in text
 
 
 def bad_tensor(mel: np.ndarray, **changes: Any) -> dict[str, Any]:
@@ -118,7 +132,7 @@ def bad_tensor(mel: np.ndarray, **changes: Any) -> dict[str, Any]:
         (lambda m: bad_tensor(m, shape=[1, 96, 187, 1]), "shape must be [n, 187, 96, 1] with 1 <= n <= 64"),
         (lambda m: bad_tensor(m, shape=[65, *INPUT_SHAPE]), "got [65, 187, 96, 1]"),
         (lambda m: bad_tensor(m, data=[0.5] * 10), "needs 17952 values, got 10"),
-        (lambda m: bad_tensor(m, data=["x"] * 17952), "data must be numbers"),
+        (lambda m: bad_tensor(m, data=["x"] * 17952), "one flat list of numbers, not strings"),
         (lambda m: {**request_body(m[:1]), "outputs": [{"name": "genre"}]}, "unknown output(s) ['genre']"),
     ],
 )
