@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import tempfile
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
 from pathlib import Path
 from time import monotonic
 from typing import BinaryIO, cast
@@ -19,22 +18,7 @@ from typing import BinaryIO, cast
 from starlette.requests import ClientDisconnect, Request
 
 from service.errors import BodyTimeoutError, InvalidInputError, PayloadTooLargeError
-
-
-@dataclass(frozen=True, kw_only=True)
-class BodyLimits:
-    """How much a request body may hold and how slowly it may come.
-
-    Attributes:
-        max_bytes: largest body; beyond it 413.
-        idle_timeout_s: longest pause between two chunks; then 408. Also the grace period
-            before the minimum rate applies.
-        min_bytes_per_s: slowest average rate once ``idle_timeout_s`` has passed; 0: none.
-    """
-
-    max_bytes: int
-    idle_timeout_s: float
-    min_bytes_per_s: int = 0
+from service.limits import BodyLimits
 
 
 def check_declared_length(request: Request, max_bytes: int) -> None:

@@ -1,4 +1,6 @@
-"""The limits of one analysis, shared by the service and the batch tagger: one default and one bound each.
+"""The limits of one analysis, shared by the service and the batch tagger: one default and one bound each;
+and what one request body and one connection may cost (enforced by :mod:`service.body` and
+:mod:`service.protocol`; kept here, free of the web framework, so Settings is too).
 
 :class:`service.settings.Settings` and :class:`service.batch.tagging.TagOptions` take their
 defaults and bounds from here, so ``songid-serve`` and ``songid-tag`` analyse a file alike.
@@ -71,3 +73,39 @@ def check_top_k(top_k: int) -> int:
     if not 1 <= top_k <= MAX_TOP_K:
         raise ValueError(f"top_k must be between 1 and {MAX_TOP_K}, got {top_k}")
     return top_k
+
+
+@dataclass(frozen=True, kw_only=True)
+class BodyLimits:
+    """How much a request body may hold and how slowly it may come.
+
+    Attributes:
+        max_bytes: largest body; beyond it 413.
+        idle_timeout_s: longest pause between two chunks; then 408. Also the grace period
+            before the minimum rate applies.
+        min_bytes_per_s: slowest average rate once ``idle_timeout_s`` has passed; 0: none.
+    """
+
+    max_bytes: int
+    idle_timeout_s: float
+    min_bytes_per_s: int = 0
+
+
+@dataclass(frozen=True, kw_only=True)
+class ConnectionLimits:
+    """What one connection may cost.
+
+    Attributes:
+        header_timeout_s: seconds to deliver a complete request head (after opening, or after
+            the previous response); then 408 and closed.
+        max_header_bytes: bytes in a request head (request line and header fields), however
+            it arrives; beyond it 400 and closed.
+        max_header_fields: header fields in a request head; beyond it 400 and closed.
+        send_timeout_s: seconds a response may wait with the client reading none of it (the
+            socket's buffers full); then the connection is closed.
+    """
+
+    header_timeout_s: float = 10.0
+    max_header_bytes: int = 16 * 1024
+    max_header_fields: int = 100
+    send_timeout_s: float = 10.0

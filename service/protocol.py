@@ -17,6 +17,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from service.errors import error_body
+from service.limits import ConnectionLimits
 from service.linger import linger_close
 
 logger = logging.getLogger(__name__)
@@ -27,26 +28,6 @@ DISCARD_READS = 16  # at most 16 x 64 KiB of unread input is dropped before a cl
 SEND_BUFFER_BYTES = 256 * 1024
 MAX_LINGERING = 128  # closed sockets draining at once (service.linger); more close at once
 CLOSE = (b"connection", b"close")
-
-
-@dataclass(frozen=True, kw_only=True)
-class ConnectionLimits:
-    """What one connection may cost.
-
-    Attributes:
-        header_timeout_s: seconds to deliver a complete request head (after opening, or after
-            the previous response); then 408 and closed.
-        max_header_bytes: bytes in a request head (request line and header fields), however
-            it arrives; beyond it 400 and closed.
-        max_header_fields: header fields in a request head; beyond it 400 and closed.
-        send_timeout_s: seconds a response may wait with the client reading none of it (the
-            socket's buffers full); then the connection is closed.
-    """
-
-    header_timeout_s: float = 10.0
-    max_header_bytes: int = 16 * 1024
-    max_header_fields: int = 100
-    send_timeout_s: float = 10.0
 
 
 def raw_response(status: int, code: str, message: str) -> bytes:

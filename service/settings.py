@@ -8,9 +8,16 @@ from typing import Annotated, Literal
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from service.body import BodyLimits
-from service.limits import DEFAULT_LIMITS, MAX_BATCH_SIZE, MIB, MIN_DECODED_BYTES, AnalysisLimits, limits_of
-from service.protocol import ConnectionLimits
+from service.limits import (
+    DEFAULT_LIMITS,
+    MAX_BATCH_SIZE,
+    MIB,
+    MIN_DECODED_BYTES,
+    AnalysisLimits,
+    BodyLimits,
+    ConnectionLimits,
+    limits_of,
+)
 
 _CONNECTION = ConnectionLimits()
 

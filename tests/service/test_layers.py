@@ -12,13 +12,14 @@ import pytest
 REPO = Path(__file__).resolve().parents[2]
 FRAMEWORKS = ("fastapi", "starlette")
 # The HTTP layer: the routers, their dependencies, the application, the error mapping, and the
-# request plumbing (middleware, server, framing, body, upload, security).
+# request plumbing (middleware, server, protocol, framing, body, upload, security).
 HTTP_MODULES = {
     "service/app.py",
     "service/errors.py",
     "service/dependencies.py",
     "service/middleware.py",
     "service/server.py",
+    "service/protocol.py",
     "service/framing.py",
     "service/body.py",
     "service/upload.py",
@@ -33,6 +34,9 @@ FRAMEWORK_FREE = (
     "service.gallery.gallery",
     "service.gallery.enrolment",
     "service.batch.tagging",
+    "service.settings",  # read by the offline tools too
+    "service.batch.cli",
+    "service.gallery.enrol_cli",
 )
 
 
