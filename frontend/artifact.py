@@ -39,6 +39,7 @@ from frontend.components import (
     ComponentError,
     Components,
     Provenance,
+    Role,
     sha256_file,
 )
 from frontend.labels import LABELS_FILE, LabelsError, LabelSet, read_labels
@@ -77,6 +78,11 @@ class Artifact:
     gallery_task: str | None = None  # the head whose labels the gallery serves; None: no gallery
     # what the folder holds, each file pinned by SHA-256 (frontend.components)
     components: Components = field(default_factory=lambda: Components(()))
+    absent: tuple[str, ...] = ()  # optional components whose files are not in the folder
+
+    def present(self, role: Role) -> list[Component]:
+        """The components of ``role`` whose files are in the folder (checked)."""
+        return [c for c in self.components.by_role(role) if c.name not in self.absent]
 
     @property
     def tasks(self) -> list[str]:
@@ -180,7 +186,7 @@ def load_artifact(path: Path | str, *, version: int | None = None) -> Artifact:
     labels = _read_labels(model_dir / LABELS_FILE)
     metrics_path = model_dir / METRICS_FILE
     signature = _read_signature(model_dir, labels)
-    components = _read_components(model_dir, version)
+    components, absent = _read_components(model_dir, version)
     network = components.one(TASK_HEADS)
     centroids = (
         _read_centroids(model_dir, labels, signature, task=components.gallery_task)
@@ -200,6 +206,7 @@ def load_artifact(path: Path | str, *, version: int | None = None) -> Artifact:
         centroids=centroids,
         gallery_task=components.gallery_task if centroids is not None else None,
         components=components,
+        absent=absent,
     )
 
 
@@ -224,17 +231,18 @@ def _legacy_components(model_dir: Path, version: int) -> Components:
     return Components((network,), gallery)
 
 
-def _read_components(model_dir: Path, version: int) -> Components:
+def _read_components(model_dir: Path, version: int) -> tuple[Components, tuple[str, ...]]:
+    """The folder's components, every file checked, and the names of the optional ones absent."""
     path = model_dir / COMPONENTS_FILE
     if not path.is_file():
-        return _legacy_components(model_dir, version)
+        return _legacy_components(model_dir, version), ()
     try:
         components = Components.from_document(read_json(path), where=str(path))
         components.one(TASK_HEADS)
-        components.verify(model_dir)
+        absent = components.verify(model_dir)
     except ComponentError as e:
         raise ArtifactError(str(e)) from e
-    return components
+    return components, absent
 
 
 def _read_centroids(

@@ -68,6 +68,10 @@ class Component:
     files: Mapping[str, str]
     provenance: Provenance
     signature: str | None = None  # the file naming its inputs and outputs, if it has one
+    # obtained apart from the folder (too large to ship with it): its files may all be absent,
+    # and the service then serves without it; a file present must still be the pinned one
+    optional: bool = False
+    settings: Mapping[str, Any] = field(default_factory=dict)  # how it is used, calibrated (e.g. a gate)
 
     def document(self) -> dict[str, Any]:
         return {
@@ -75,11 +79,17 @@ class Component:
             "role": self.role,
             "files": dict(self.files),
             **({"signature": self.signature} if self.signature else {}),
+            **({"optional": True} if self.optional else {}),
+            **({"settings": dict(self.settings)} if self.settings else {}),
             "provenance": self.provenance.document(),
         }
 
-    def verify(self, root: Path) -> None:
-        """Raises ComponentError for a file that is missing or differs from its pinned hash."""
+    def verify(self, root: Path) -> bool:
+        """True when every file is there and is the pinned one; False for an optional component
+        none of whose files is there. Raises ComponentError for a file that differs from its pinned
+        hash, or is missing (while the component is required, or some of its files are there)."""
+        if self.optional and not any((root / relative).exists() for relative in self.files):
+            return False
         for relative, pinned in self.files.items():
             path = root / relative
             if not path.is_file():
@@ -90,6 +100,7 @@ class Component:
                     f"{path}: sha256 {actual} is not the pinned {pinned} (component {self.name!r}); "
                     "the file was changed or replaced"
                 )
+        return True
 
 
 @dataclass(frozen=True)
@@ -132,10 +143,10 @@ class Components:
             raise ComponentError(f"{where}: gallery_task must be a task name or null, got {gallery_task!r}")
         return cls(components, gallery_task)
 
-    def verify(self, root: Path) -> None:
-        """Every file of every component is the one pinned (:meth:`Component.verify`)."""
-        for component in self.components:
-            component.verify(root)
+    def verify(self, root: Path) -> tuple[str, ...]:
+        """Every file of every component is the one pinned (:meth:`Component.verify`); returns the
+        names of the optional components that are absent."""
+        return tuple(c.name for c in self.components if not c.verify(root))
 
 
 def _component(raw: Mapping[str, Any]) -> Component:
@@ -154,4 +165,6 @@ def _component(raw: Mapping[str, Any]) -> Component:
             str(p["source"]), str(p["licence"]), str(p["training_data"]), p.get("details", {})
         ),
         signature=raw.get("signature"),
+        optional=bool(raw.get("optional", False)),
+        settings=dict(raw.get("settings", {})),
     )

@@ -98,3 +98,43 @@ def test_one_role_lookup_says_what_it_found() -> None:
     with pytest.raises(ComponentError, match=r"one component of role 'embedding', found \['a', 'b'\]"):
         Components((a, b)).one("embedding")
     assert Components((a, b)).by_role("language_expert") == []
+
+
+def _with_optional_expert(folder: Path) -> dict[str, str]:
+    """List an optional expert of two files (not written) in the folder's components.json."""
+    document = json.loads((folder / COMPONENTS_FILE).read_text())
+    files = {"expert/model.bin": sha256_file_of(b"weights"), "expert/config.json": sha256_file_of(b"{}")}
+    document["components"].append(
+        {
+            "name": "expert",
+            "role": "language_expert",
+            "files": files,
+            "optional": True,
+            "settings": {"gate": {"voice_threshold": 0.5}},
+            "provenance": {"source": "s", "licence": "MIT", "training_data": "d"},
+        }
+    )
+    (folder / COMPONENTS_FILE).write_text(json.dumps(document))
+    return files
+
+
+def sha256_file_of(data: bytes) -> str:
+    import hashlib
+
+    return hashlib.sha256(data).hexdigest()
+
+
+def test_an_optional_component_may_be_absent_but_never_partial_or_changed(folder: Path) -> None:
+    _with_optional_expert(folder)
+    artifact = load_artifact(folder)
+    assert artifact.absent == ("expert",) and artifact.present("language_expert") == []
+    assert artifact.components.one("language_expert").settings == {"gate": {"voice_threshold": 0.5}}
+    (folder / "expert").mkdir()
+    (folder / "expert" / "model.bin").write_bytes(b"weights")
+    with pytest.raises(ArtifactError, match=r"config\.json: missing \(component 'expert'"):
+        load_artifact(folder)  # half obtained: refused, not served without it
+    (folder / "expert" / "config.json").write_bytes(b"{}")
+    assert [c.name for c in load_artifact(folder).present("language_expert")] == ["expert"]
+    (folder / "expert" / "model.bin").write_bytes(b"tampered")
+    with pytest.raises(ArtifactError, match=r"model\.bin: sha256 .* is not the pinned"):
+        load_artifact(folder)
