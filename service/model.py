@@ -19,10 +19,11 @@ import onnxruntime as ort
 
 from frontend.artifact import Artifact, ArtifactError, load_artifact
 from frontend.audio import INPUT_SHAPE
-from frontend.components import TASK_HEADS
 from frontend.labels import LabelSet
+from frontend.openset import OpenSetRule
 from frontend.signature import INPUT_NAME
 from service.cancellation import CancelToken, WorkCancelledError
+from service.components import SERVED_ROLES, ComponentLoadError, LanguageState, load_language
 from service.domain_errors import ModelNotReadyError
 
 if TYPE_CHECKING:
@@ -32,9 +33,6 @@ logger = logging.getLogger(__name__)
 
 CPU = "CPUExecutionProvider"
 CUDA = "CUDAExecutionProvider"
-
-
-SERVED_ROLES = (TASK_HEADS,)  # the component roles this model loads (frontend.components)
 
 
 class ModelLoadError(RuntimeError):
@@ -82,6 +80,7 @@ class SongModel:
         self._shared_session: ort.InferenceSession | None = None  # one thread, while several run
         self._running = 0  # predictions in progress
         self._running_lock = threading.Lock()
+        self._language = LanguageState("none")
 
     @classmethod
     def from_settings(cls, settings: Settings) -> SongModel:
@@ -126,6 +125,11 @@ class SongModel:
                 f"{session.get_providers()} (are the CUDA and cuDNN libraries installed?)"
             )
         self._check_signature(session, artifact)
+        device = "cuda" if CUDA in session.get_providers() else "cpu"
+        try:
+            language = load_language(artifact, device=device, threads=self.intra_op_threads)
+        except ComponentLoadError as e:
+            raise ModelLoadError(str(e)) from e
         shared = None
         if self.intra_op_threads == 0 and CUDA not in session.get_providers() and (os.cpu_count() or 1) > 1:
             # Automatic threads: ONNX Runtime's default pool (every core) serves a request handled
@@ -133,6 +137,7 @@ class SongModel:
             # measured faster in total than sharing the cores between thread pools.
             shared = self._open(artifact, providers, 1)
         self._artifact, self._session, self._shared_session = artifact, session, shared
+        self._language = language
         warm = np.zeros((1, *INPUT_SHAPE), dtype=np.float32)
         for opened in (session, shared):
             if opened is not None:
@@ -183,7 +188,30 @@ class SongModel:
 
     @property
     def labels(self) -> LabelSet:
+        """What the service answers per task: the network's heads, the language expert's languages
+        (and ``zxx``) in place of the language head's when the expert is loaded."""
+        labels = dict(self.artifact.labels)
+        if self._language.language is not None:
+            labels["language"] = self._language.language.labels
+        return labels
+
+    @property
+    def head_labels(self) -> LabelSet:
+        """The network's heads' labels, in output order."""
         return self.artifact.labels
+
+    @property
+    def openset(self) -> dict[str, OpenSetRule]:
+        """Per task, the folder's open-set rule of the answer served (the expert's for language)."""
+        rules = dict(self.artifact.openset)
+        if self._language.rule is not None:
+            rules["language"] = self._language.rule
+        return rules
+
+    @property
+    def language(self) -> LanguageState:
+        """The language expert: loaded (with its gate), absent from the folder, or none listed."""
+        return self._language
 
     @property
     def providers(self) -> list[str]:

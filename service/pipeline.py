@@ -1,4 +1,4 @@
-"""The serving pipeline, free of HTTP: audio in, a typed :class:`Analysis` out.
+"""The serving pipeline, free of HTTP: audio in, a typed :class:`~service.analysis.Analysis` out.
 
 decode budget -> decode and resample -> log-mel -> evidence (no usable signal: stop, every
 task ``no_evidence``) -> segments -> batched inference -> song averaging -> ranking and
@@ -12,28 +12,26 @@ from __future__ import annotations
 
 import io
 import logging
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from time import perf_counter
-from typing import BinaryIO, Literal, Protocol
+from typing import BinaryIO, Protocol
 
 import numpy as np
 import soundfile as sf
 
 from frontend.audio import SAMPLE_RATE, AudioDecodeError, load_audio, log_mel, segment, segment_times
-from frontend.evidence import Evidence, assess
-from frontend.labels import Label
+from frontend.evidence import assess
 from frontend.openset import OpenSetRule
 from frontend.signature import EMBEDDING
+from service.analysis import Analysis, GalleryState
 from service.cancellation import CancelToken
-from service.decisions import Decision, decide, effective_rules, no_evidence
+from service.decisions import Decision, decide, effective_rules
 from service.decode_budget import check_decode_budget
 from service.domain_errors import NotAnalysableError, PayloadTooLargeError, UnsupportedMediaError
 from service.limits import MAX_TOP_K, AnalysisLimits
 from service.metrics import Metrics
 from service.model import OthersBusy, SongModel
-from service.ranking import Match, Scored, ranked, song_probabilities
-
-GalleryState = Literal["current", "stale"]  # see service.gallery.gallery.Gallery.state
+from service.ranking import Match, song_probabilities
 
 
 class ArtistRanking(Protocol):
@@ -52,73 +50,6 @@ logger = logging.getLogger(__name__)
 WARM_UP_SECONDS = 3.5
 WARM_UP_RATE = 44_100  # not the model's rate, so warming up also runs the resampler
 WARM_UP_NOTES_HZ = (220.0, 330.0, 262.0, 392.0)  # the warm-up's notes: a signal with evidence
-
-
-@dataclass(frozen=True)
-class Analysis:
-    """What the model heard in one file.
-
-    Attributes:
-        duration_s: seconds of audio analysed (capped by ``max_duration_s``).
-        evidence: whether the audio held enough usable signal; without it nothing below was
-            computed (no segments, no probabilities) and every decision is ``no_evidence``.
-        decisions: per task, known / unknown / no_evidence (:mod:`service.decisions`).
-        segment_times: ``(start_s, end_s)`` of each 3-second segment.
-        segment_probs: per task head, ``(n_segments, n_labels)`` probabilities.
-        song_probs: per task head, ``(n_labels,)`` song-level probabilities summing to 1.
-        segment_outputs: the network's other outputs (the ``embedding``), ``(n_segments, *shape)`` each.
-        song_outputs: their mean over the song's segments, ``shape`` each (float64).
-        labels: per task head, the labels in output order.
-        artists: trained and enrolled artists most like the song, on the gallery's scale (empty
-            without a gallery or evidence).
-        gallery_state: the gallery's state when it ranked the song (``current`` or ``stale``);
-            None when no gallery was asked.
-    """
-
-    duration_s: float
-    evidence: Evidence
-    decisions: dict[str, Decision]
-    segment_times: list[tuple[float, float]]
-    segment_probs: dict[str, np.ndarray]
-    song_probs: dict[str, np.ndarray]
-    segment_outputs: dict[str, np.ndarray]
-    song_outputs: dict[str, np.ndarray]
-    labels: dict[str, list[Label]]
-    artists: list[Match] = field(default_factory=list)
-    gallery_state: GalleryState | None = None
-
-    @classmethod
-    def without_evidence(
-        cls, duration_s: float, evidence: Evidence, labels: dict[str, list[Label]]
-    ) -> Analysis:
-        """Nothing to recognise: no segments or outputs, every task ``no_evidence``."""
-        decisions = no_evidence(list(labels), evidence.describe())
-        return cls(
-            duration_s=duration_s,
-            evidence=evidence,
-            decisions=decisions,
-            segment_times=[],
-            segment_probs={},
-            song_probs={},
-            segment_outputs={},
-            song_outputs={},
-            labels=labels,
-        )
-
-    @property
-    def n_segments(self) -> int:
-        return len(self.segment_times)
-
-    def ranked(self, top_k: int) -> dict[str, list[Scored]]:
-        """Per task, the song's ``top_k`` labels (none without evidence)."""
-        return {
-            task: ranked(self.song_probs[task], labels, top_k) if task in self.song_probs else []
-            for task, labels in self.labels.items()
-        }
-
-    def segment_ranked(self, index: int, top_k: int) -> dict[str, list[Scored]]:
-        """Per task, segment ``index``'s ``top_k`` labels."""
-        return {task: ranked(p[index], self.labels[task], top_k) for task, p in self.segment_probs.items()}
 
 
 class Pipeline:
@@ -167,7 +98,7 @@ class Pipeline:
         """
         if self._rules is None:
             artifact = self.model.artifact
-            self._rules = effective_rules(artifact.openset, self._thresholds, artifact.tasks)
+            self._rules = effective_rules(self.model.openset, self._thresholds, artifact.tasks)
         return self._rules
 
     def warm_up(self) -> None:
@@ -233,15 +164,16 @@ class Pipeline:
         started = perf_counter()
         gallery = self.gallery if rank_artists else None
         task = self.model.artifact.gallery_task
-        mel, duration_s = self._decode(source)
+        mel, samples = self._decode(source)
+        duration_s = samples.shape[0] / SAMPLE_RATE
         if not np.isfinite(mel.max()):  # log-mels are >= 0: NaN or inf shows in the maximum
             raise NotAnalysableError(
                 "the audio's level is beyond what can be analysed (its spectrum overflows)"
             )
-        heads = self.model.labels
+        heads, served = self.model.head_labels, self.model.labels
         evidence = assess(mel, duration_s=duration_s)
         if not evidence.present:
-            nothing = Analysis.without_evidence(duration_s, evidence, heads)
+            nothing = Analysis.without_evidence(duration_s, evidence, served)
             return self._record(
                 replace(nothing, gallery_state=gallery.state if gallery is not None else None),
                 decode_s=perf_counter() - started,
@@ -255,7 +187,11 @@ class Pipeline:
         song_probs = {task: song_probabilities(outputs[task]) for task in heads}
         tensors = {name: out for name, out in outputs.items() if name not in heads}
         song_outputs = {name: out.mean(axis=0, dtype=np.float64) for name, out in tensors.items()}
-        decisions = {task: decide(song_probs[task], heads[task], self.rules.get(task)) for task in heads}
+        language, voice = self.model.language.language, None
+        if language is not None:  # the network gates, the expert names (service/language.py)
+            answer = language.song(outputs["language"], samples)
+            song_probs["language"], voice = answer.probs, answer.voice
+        decisions = {task: decide(song_probs[task], served[task], self.rules.get(task)) for task in served}
         artists: list[Match] = []
         gallery_state = None
         if gallery is not None and task is not None and EMBEDDING in song_outputs:
@@ -271,16 +207,18 @@ class Pipeline:
             song_probs=song_probs,
             segment_outputs=tensors,
             song_outputs=song_outputs,
-            labels=heads,
+            labels=served,
             artists=artists,
             gallery_state=gallery_state,
+            segment_labels=heads,
+            voice=voice,
         )
         return self._record(
             analysis, decode_s=decoded - started, inference_s=perf_counter() - decoded, record=record
         )
 
-    def _decode(self, source: BinaryIO) -> tuple[np.ndarray, float]:
-        """The whole file's log-mel ``(n_frames, 96)`` and its analysed duration in seconds."""
+    def _decode(self, source: BinaryIO) -> tuple[np.ndarray, np.ndarray]:
+        """The whole file's log-mel ``(n_frames, 96)`` and its samples (mono, 16 kHz, analysed)."""
         limits = self.limits
         check_decode_budget(source, max_duration_s=limits.max_duration_s, max_bytes=limits.max_decoded_bytes)
         try:
@@ -289,7 +227,7 @@ class Pipeline:
                 raise UnsupportedMediaError("the file holds no audio samples to analyse")
             with np.errstate(over="ignore", invalid="ignore"):  # overflow is refused by the caller, unlogged
                 mel = log_mel(samples)
-            return mel, samples.shape[0] / SAMPLE_RATE
+            return mel, samples
         except AudioDecodeError as e:
             raise UnsupportedMediaError(f"cannot decode the file as audio: {e}") from e
         except MemoryError as e:

@@ -26,13 +26,13 @@ import numpy as np
 from frontend.artifact import Artifact
 from frontend.centroids import ArtistCentroids
 from frontend.labels import Label
+from service.analysis import GalleryState
 from service.decisions import Decision
 from service.domain_errors import ConflictError, UnavailableError
 from service.gallery.index import GalleryIndex
 from service.gallery.records import ArtistRecord, Change, EnrolledSong
 from service.gallery.store import GalleryStore, open_store
 from service.metrics import Metrics
-from service.pipeline import GalleryState
 from service.ranking import Match
 
 logger = logging.getLogger(__name__)

@@ -8,9 +8,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 
 from service.admission import deadline
+from service.analysis import Analysis
 from service.dependencies import AdmissionDep, PipelineDep, SettingsDep, SpoolFactoryDep
 from service.limits import MAX_TOP_K
-from service.pipeline import Analysis
 from service.ranking import Scored
 from service.schemas import (
     ArtistMatch,
