@@ -6,6 +6,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from service.components import LanguageState
+
 
 class _Schema(BaseModel):
     model_config = ConfigDict(frozen=True, protected_namespaces=())
@@ -76,7 +78,16 @@ class GalleryStatus(_Schema):
 class SegmentPrediction(_Schema):
     start_s: float = Field(ge=0.0, description="Segment start in the analysed audio, seconds.")
     end_s: float = Field(ge=0.0, description="Segment end, seconds.")
-    predictions: dict[str, list[LabelScore]] = Field(description="Per task, top labels for this segment.")
+    predictions: dict[str, list[LabelScore]] = Field(
+        description="Per task head, top labels for this segment (the network's heads)."
+    )
+    voice: float | None = Field(
+        default=None,
+        ge=0.0,
+        le=1.0,
+        description="Probability that someone sings or speaks in this segment (the network's, which "
+        "gates the language expert); null when the model has no language expert loaded.",
+    )
 
 
 class PredictionResponse(_Schema):
@@ -134,6 +145,22 @@ class ArtistPage(_Schema):
     stale: int = Field(ge=0, description="Of all, those enrolled with another model version.")
 
 
+class LanguageExpertInfo(_Schema):
+    state: Literal["loaded", "absent"] = Field(
+        description="`loaded`: the expert names the language of songs with voice (the network's head "
+        "otherwise says only `zxx`); `absent`: the model folder lists it but its files are not in place "
+        "(`songid-expert fetch`), so the language is the network's alone."
+    )
+    name: str = Field(description="The component's name in the model folder.")
+
+
+def language_expert_info(language: LanguageState) -> LanguageExpertInfo | None:
+    """What /labels and /readyz say of the language expert (None: the model lists none)."""
+    if language.state == "none" or language.name is None:
+        return None
+    return LanguageExpertInfo(state="loaded" if language.state == "loaded" else "absent", name=language.name)
+
+
 class GalleryInfo(_Schema):
     enrolled: int = Field(ge=0, description="Artists enrolled with the served model (see GET /artists).")
     stale: int = Field(ge=0, description="Artists enrolled with another model version; not compared.")
@@ -173,6 +200,11 @@ class LabelsResponse(_Schema):
         description="The artist gallery: `tasks.artist` lists the trained artists, GET /artists the "
         "enrolled ones. Null when the service has no gallery.",
     )
+    language_expert: LanguageExpertInfo | None = Field(
+        default=None,
+        description="The language expert, when the model folder lists one: with it loaded, "
+        "`tasks.language` is its languages and `zxx`. Null when the model has none.",
+    )
 
 
 class HealthResponse(_Schema):
@@ -190,6 +222,11 @@ class ReadinessResponse(_Schema):
         default=None,
         description="The artist gallery's state; absent without a gallery. A `stale` gallery keeps the "
         "service ready (200): predictions are still answered; alert on songid_gallery_stale.",
+    )
+    language_expert: LanguageExpertInfo | None = Field(
+        default=None,
+        description="The language expert, when the model folder lists one. `absent` keeps the service "
+        "ready: the language is then the network's alone.",
     )
 
 

@@ -5,7 +5,14 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from service.dependencies import OptionalGalleryDep, ReadyModelDep
-from service.schemas import GalleryStatus, HealthResponse, ModelInfo, ReadinessResponse, error_responses
+from service.schemas import (
+    GalleryStatus,
+    HealthResponse,
+    ModelInfo,
+    ReadinessResponse,
+    error_responses,
+    language_expert_info,
+)
 
 router = APIRouter(tags=["health"])
 
@@ -28,4 +35,5 @@ async def readyz(model: ReadyModelDep, gallery: OptionalGalleryDep) -> Readiness
         model=ModelInfo(name=model.name, version=model.version),
         providers=model.providers,
         gallery=GalleryStatus(state=gallery.state) if gallery is not None else None,
+        language_expert=language_expert_info(model.language),
     )

@@ -6,7 +6,15 @@ from fastapi import APIRouter
 
 from service.decisions import rule_source
 from service.dependencies import OptionalGalleryDep, PipelineDep, ReadyModelDep
-from service.schemas import GalleryInfo, LabelInfo, LabelsResponse, ModelInfo, OpenSetInfo, error_responses
+from service.schemas import (
+    GalleryInfo,
+    LabelInfo,
+    LabelsResponse,
+    ModelInfo,
+    OpenSetInfo,
+    error_responses,
+    language_expert_info,
+)
 
 router = APIRouter(tags=["labels"])
 
@@ -40,4 +48,5 @@ def labels(model: ReadyModelDep, pipeline: PipelineDep, gallery: OptionalGallery
         )
         if gallery is not None
         else None,
+        language_expert=language_expert_info(model.language),
     )

@@ -89,7 +89,10 @@ def build_response(
     if timeline:
         segments = [
             SegmentPrediction(
-                start_s=start, end_s=end, predictions=_scores(analysis.segment_ranked(i, top_k))
+                start_s=start,
+                end_s=end,
+                predictions=_scores(analysis.segment_ranked(i, top_k)),
+                voice=None if analysis.voice is None else float(analysis.voice[i]),
             )
             for i, (start, end) in enumerate(analysis.segment_times)
         ]
