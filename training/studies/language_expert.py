@@ -12,116 +12,24 @@ hears is kept in a cache file per fold, so a study interrupted resumes where it 
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable, Sequence
-from pathlib import Path
-from typing import Any, Protocol
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
-import onnxruntime as ort
 from tqdm import tqdm
 
-from frontend.artifact import load_artifact
-from frontend.audio import HOP_LENGTH, SEGMENT_FRAMES, load_audio, segment
-from frontend.labels import Label
 from frontend.language_gate import (
     NO_LANGUAGE,
-    WINDOW_SAMPLES,
-    combine,
-    no_voice,
-    voice_probabilities,
     voice_score,
 )
-from frontend.language_gate import voiced_windows as choose_windows
-from frontend.signature import INPUT_NAME
 from training.catalog import Song
+from training.expert_calibration import Expert, ExpertAnswers, gate_threshold, gated_probs
 from training.openset import val_threshold
-from training.prepare import mel_path
-from training.run_folder import write_json_atomic
 from training.studies.language import VOICED, StudySongs, fold_split
 from training.studies.language_run import language_figures, measured_sets
 
 WINDOWS = (1, 2, 3)  # how many windows the gated expert hears: chosen by measurement
 FIRST = 0  # the expert alone hears the song's first window, as its own detection does
-
-
-class Expert(Protocol):
-    labels: list[Label]
-
-    def language_probabilities(self, audio: np.ndarray) -> dict[str, float]: ...
-
-
-class ExpertAnswers:
-    """The expert's answer per (song, first segment of the window), kept in one JSON file."""
-
-    def __init__(
-        self, path: Path, expert: Expert, audio: Callable[[Song], np.ndarray] = lambda s: load_audio(s.path)
-    ) -> None:
-        self.path, self.expert, self.audio = path, expert, audio
-        self._answers: dict[str, dict[str, dict[str, float]]] = (
-            json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
-        )
-        self._unsaved = 0
-
-    def __call__(self, song: Song, start: int) -> dict[str, float]:
-        kept = self._answers.setdefault(song.song_id, {})
-        if str(start) not in kept:
-            samples = self.audio(song)
-            first = start * SEGMENT_FRAMES * HOP_LENGTH
-            window = samples[first : first + WINDOW_SAMPLES]
-            kept[str(start)] = self.expert.language_probabilities(window if len(window) else samples[:1])
-            self._unsaved += 1
-            if self._unsaved >= 50:
-                self.save()
-        return kept[str(start)]
-
-    def save(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        write_json_atomic(self.path, self._answers)
-        self._unsaved = 0
-
-
-class FoldNetwork:
-    """The fold's exported network: per-segment voice probabilities of a cached song."""
-
-    def __init__(self, model_dir: Path, cache: Path) -> None:
-        artifact = load_artifact(model_dir)
-        self.cache = cache
-        self.zxx = [label.id for label in artifact.labels["language"]].index(NO_LANGUAGE)
-        self._session = ort.InferenceSession(str(artifact.onnx_path), providers=["CPUExecutionProvider"])
-
-    def voice(self, song: Song) -> np.ndarray:
-        segments = segment(np.load(mel_path(self.cache, song.song_id)))[..., np.newaxis]
-        (probs,) = self._session.run(["language"], {INPUT_NAME: segments})
-        return voice_probabilities(np.asarray(probs), self.zxx)
-
-
-def gated_probs(
-    voice: np.ndarray,
-    song: Song,
-    answers: ExpertAnswers,
-    labels: list[str],
-    *,
-    threshold: float,
-    windows: int,
-) -> np.ndarray:
-    """The served combination for one song (``frontend.language_gate``)."""
-    chosen = choose_windows(voice, windows=windows)
-    score = chosen[0][1]
-    if score < threshold:
-        return no_voice(score, labels)
-    heard = [answers(song, start) for start, _ in chosen]
-    return combine(heard, [w for _, w in chosen], score, labels)
-
-
-def gate_threshold(voiced: Sequence[float], silent: Sequence[float]) -> float:
-    """The voice threshold that best separates voiced validation songs from instrumental ones:
-    the midpoint that maximises the mean of the two recalls (ties: the lowest)."""
-    scores = np.array(sorted({*voiced, *silent, 0.0, 1.0}))
-    cuts = (scores[:-1] + scores[1:]) / 2
-    v, s = np.asarray(voiced), np.asarray(silent)
-    balanced = [np.mean(v >= c) / 2 + np.mean(s < c) / 2 for c in cuts]
-    return float(cuts[int(np.argmax(balanced))])
 
 
 def measure_fold(
@@ -136,7 +44,7 @@ def measure_fold(
     """The four rows on fold ``fold``'s test sets (module docstring), as one record.
 
     Args:
-        voice: a song's per-segment voice probability, by the fold's network (:class:`FoldNetwork`).
+        voice: a song's per-segment voice probability, by the fold's network (:class:`VoiceNetwork`).
         answers: the expert's answers, kept (:class:`ExpertAnswers`).
     """
     assignment, held_out = fold_split(songs, fold, seed=seed, recipe=VOICED)

@@ -9,7 +9,8 @@ import numpy as np
 from frontend.labels import Label
 from tests.training.study_songs import study_songs
 from training.catalog import Song
-from training.studies.language_expert import ExpertAnswers, gate_threshold, measure_fold
+from training.expert_calibration import ExpertAnswers, gate_threshold
+from training.studies.language_expert import measure_fold
 from training.studies.language_expert_report import EXPERT_HEADING, render, write
 
 
