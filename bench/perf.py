@@ -35,19 +35,7 @@ from typing import Any
 import numpy as np
 
 from bench import report
-from bench.common import (
-    REPO_ROOT,
-    SERVE_SCRIPT,
-    LoadMonitor,
-    Server,
-    Track,
-    Upload,
-    busy_processes,
-    pick_track,
-    run_module,
-    training_processes,
-    wait_until_quiet,
-)
+from bench.http_load import Upload
 from bench.inprocess import (
     DEFAULT_BATCH,
     OrtSettings,
@@ -62,10 +50,14 @@ from bench.loadtest import (
     measure_service,
     try_candidates,
 )
+from bench.machine_load import LoadMonitor, busy_processes, training_processes, wait_until_quiet
 from bench.perf_options import Options
 from bench.perf_results import Results
 from bench.profile import profile_inference, profile_training
+from bench.repo import REPO_ROOT, run_module
+from bench.server import SERVE_SCRIPT, Server
 from bench.stats import median
+from bench.track import Track, pick_track
 from bench.trainbench import VARIANTS, TrainSpeed
 from service.settings import Settings
 

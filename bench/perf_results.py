@@ -7,12 +7,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bench.common import Track
 from bench.graph import GraphResult
 from bench.inprocess import Floor, FrontEndCheck, StreamRun
 from bench.loadtest import CandidateRun, ColdStart, ServiceRun
 from bench.profile import Share, TrainProfile
 from bench.quantize import QuantResult
+from bench.track import Track
 from bench.trainbench import TrainSpeed
 
 

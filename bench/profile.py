@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from bench.common import run_module
+from bench.repo import run_module
 
 if TYPE_CHECKING:
     from bench.perf_options import Options

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
-from bench.common import cpu_flags, cpu_model, machine_lines
+from bench.machine import cpu_flags, cpu_model, machine_lines
 from bench.stats import fmt, median, percentile, ratio, verdict
 
 if TYPE_CHECKING:

@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from bench.common import REPO_ROOT
+from bench.repo import REPO_ROOT
 
 DEFAULT_CACHE = REPO_ROOT / "data" / "cache" / "bundle"
 DEFAULT_SPLIT = REPO_ROOT / "data" / "runs" / "bundle" / "split.json"
