@@ -28,7 +28,8 @@ from pathlib import Path
 
 import numpy as np
 
-from bench.common import REPO_ROOT, machine_lines
+from bench.machine import machine_lines
+from bench.repo import REPO_ROOT
 from frontend import evidence
 from frontend.audio import HOP_LENGTH, AudioDecodeError, load_audio, log_mel
 from frontend.audio import SAMPLE_RATE as SR

@@ -22,7 +22,10 @@ from pathlib import Path
 import numpy as np
 import psutil
 
-from bench.common import REPO_ROOT, busy_processes, machine_lines, pick_track
+from bench.machine import machine_lines
+from bench.machine_load import busy_processes
+from bench.repo import REPO_ROOT
+from bench.track import pick_track
 from frontend.artifact import load_artifact
 from service.gallery.gallery import Gallery
 from service.gallery.records import EnrolledSong

@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from bench.common import run_module
+from bench.repo import run_module
 from bench.stats import median
 from frontend.artifact import load_artifact
 from frontend.signature import INPUT_NAME

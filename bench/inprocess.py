@@ -70,6 +70,14 @@ def analyse_once(pipeline: Pipeline, data: bytes) -> float:
     return time.perf_counter() - started
 
 
+def song_probs(model_dir: Path, data: bytes) -> dict[str, list[float]]:
+    """The pipeline's song-level probabilities for ``data``, per task (one per class, in label order)."""
+    pipeline = load_pipeline(model_dir, OrtSettings())
+    analysis = pipeline.analyse(io.BytesIO(data))
+    pipeline.model.close()
+    return {task: probs.tolist() for task, probs in analysis.song_probs.items()}
+
+
 @dataclass(frozen=True)
 class Floor:
     """Seconds per song in-process: total and stage by stage, one entry per repeat."""

@@ -12,7 +12,9 @@ from pathlib import Path
 
 import httpx
 
-from bench.common import SERVE_SCRIPT, Outcome, RssSampler, Server, Upload, closed_loop, post
+from bench.http_load import Outcome, Upload, closed_loop, post
+from bench.process_tree import RssSampler
+from bench.server import SERVE_SCRIPT, Server
 from bench.stats import Latency, median
 
 

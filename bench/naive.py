@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from bench.common import REPO_ROOT
+from bench.repo import REPO_ROOT
 from frontend.audio import HOP_LENGTH, LOG_OFFSET, LOG_SCALE, N_FFT, N_MELS, SAMPLE_RATE, SEGMENT_FRAMES
 
 

@@ -23,166 +23,34 @@ from __future__ import annotations
 
 import argparse
 import json
-import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import asdict, is_dataclass
 from pathlib import Path
-from typing import Any
-
-import numpy as np
 
 from bench import report
-from bench.common import (
-    REPO_ROOT,
-    SERVE_SCRIPT,
-    LoadMonitor,
-    Server,
-    Track,
-    Upload,
-    busy_processes,
-    pick_track,
-    run_module,
-    training_processes,
-    wait_until_quiet,
-)
+from bench.http_load import Upload
 from bench.inprocess import (
     DEFAULT_BATCH,
     OrtSettings,
     check_front_end,
     measure_floors,
     measure_streams,
+    song_probs,
 )
-from bench.loadtest import (
-    Candidate,
-    choose,
-    cold_start,
-    measure_service,
-    try_candidates,
-)
+from bench.machine import sgemm_gflops
+from bench.machine_load import LoadMonitor, busy_processes, training_processes, wait_until_quiet
+from bench.perf_children import run_naive, run_training
 from bench.perf_options import Options
-from bench.perf_results import Results
+from bench.perf_results import Results, jsonable
+from bench.perf_service import measure_cold_starts, measure_settings
 from bench.profile import profile_inference, profile_training
-from bench.stats import median
-from bench.trainbench import VARIANTS, TrainSpeed
-from service.settings import Settings
+from bench.repo import REPO_ROOT
+from bench.server import SERVE_SCRIPT, Server
+from bench.track import pick_track
+from bench.trainbench import VARIANTS, flops_in_child
 
 SECTIONS = ("frontend", "floor", "graph", "service", "cold", "naive", "training", "quantize")
-RSS_LIMIT = 600 * 10**6
-QUEUE = Settings.model_fields["max_queued_requests"].default  # the shipped queue, named in the table
-
-
-def candidates() -> list[Candidate]:
-    """The shipped defaults and other server settings that let 8 clients through."""
-    return [
-        Candidate(f"shipped defaults (2 slots, queue {QUEUE}, automatic threads, batch 8)", {}),
-        Candidate("2 slots, no queue", {"SONGID_MAX_QUEUED_REQUESTS": "0"}),
-        Candidate(f"2 slots + queue {QUEUE}, intra 1", {"SONGID_INTRA_OP_THREADS": "1"}),
-        Candidate(f"2 slots + queue {QUEUE}, intra 2", {"SONGID_INTRA_OP_THREADS": "2"}),
-        Candidate(f"2 slots + queue {QUEUE}, automatic threads, batch 32", {"SONGID_BATCH_SIZE": "32"}),
-        Candidate(
-            "8 slots, intra 1",
-            {"SONGID_MAX_CONCURRENT_REQUESTS": "8", "SONGID_INTRA_OP_THREADS": "1"},
-        ),
-    ]
-
-
-def _to_jsonable(value: Any) -> Any:
-    if is_dataclass(value) and not isinstance(value, type):
-        return {k: _to_jsonable(v) for k, v in asdict(value).items()}
-    if isinstance(value, dict):
-        return {str(k): _to_jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_to_jsonable(v) for v in value]
-    if isinstance(value, Path):
-        return str(value)
-    return value
-
-
-def sgemm_gflops(size: int = 2048, repeats: int = 5) -> float:
-    """Measured float32 matrix-multiply speed on this machine (numpy's BLAS, all cores)."""
-    rng = np.random.default_rng(0)
-    a = rng.standard_normal((size, size), dtype=np.float32)
-    b = rng.standard_normal((size, size), dtype=np.float32)
-    a @ b
-    times = []
-    for _ in range(repeats):
-        started = time.perf_counter()
-        a @ b
-        times.append(time.perf_counter() - started)
-    return 2 * size**3 / median(times) / 1e9
-
-
-def song_probs_of(model_dir: Path, data: bytes) -> dict[str, list[float]]:
-    import io
-
-    from bench.inprocess import load_pipeline
-
-    pipeline = load_pipeline(model_dir, OrtSettings())
-    analysis = pipeline.analyse(io.BytesIO(data))
-    pipeline.model.close()
-    return {task: probs.tolist() for task, probs in analysis.song_probs.items()}
-
-
-def run_naive(options: Options, track: Track, log: Callable[[str], None]) -> dict[str, Any]:
-    from frontend.artifact import load_artifact
-
-    artifact = load_artifact(options.model_dir)
-    classes = {task: len(labels) for task, labels in artifact.labels.items()}
-    with tempfile.TemporaryDirectory(prefix="songid-naive-") as tmp:
-        out = Path(tmp) / "naive.json"
-        args = [
-            "bench.naive",
-            "--track",
-            str(track.path),
-            "--json",
-            str(out),
-            "--repeats",
-            str(options.repeats),
-        ]
-        args += ["--classes", json.dumps(classes)]
-        if options.keras is not None and options.keras.is_file():
-            args += ["--keras", str(options.keras)]
-        else:
-            log("no Keras weights found: the naive peer uses a freshly built network (same compute)")
-        run_module(args)
-        result: dict[str, Any] = json.loads(out.read_text())
-    return result
-
-
-def run_training(options: Options, log: Callable[[str], None]) -> list[TrainSpeed]:
-    speeds = []
-    with tempfile.TemporaryDirectory(prefix="songid-train-") as tmp:
-        for name in options.train_variants:
-            log(f"training variant {name}")
-            out = Path(tmp) / f"{name}.json"
-            try:
-                run_module(
-                    [
-                        "bench.trainbench",
-                        "--variant",
-                        name,
-                        "--cache",
-                        str(options.cache_dir),
-                        "--split",
-                        str(options.split_file),
-                        "--steps",
-                        str(options.train_steps),
-                        "--epochs",
-                        str(options.train_epochs),
-                        "--json",
-                        str(out),
-                    ]
-                )
-            except (RuntimeError, subprocess.TimeoutExpired) as e:
-                log(f"variant {name} failed: {str(e)[-500:]}")
-                continue
-            raw = json.loads(out.read_text())
-            raw.pop("median", None)
-            speeds.append(TrainSpeed(**raw))
-    return speeds
 
 
 def run(options: Options, log: Callable[[str], None] = print) -> Results:
@@ -220,15 +88,7 @@ def _run_sections(options: Options, log: Callable[[str], None], monitor: LoadMon
     skip = options.skip
     results.sgemm_gflops = sgemm_gflops()
     if options.flops:
-        flops_args = [
-            "bench.trainbench",
-            "--variant",
-            "baseline",
-            "--flops",
-            "--model-dir",
-            str(options.model_dir),
-        ]
-        results.train_flops = json.loads(run_module(flops_args))
+        results.train_flops = flops_in_child(options.model_dir)
 
     if "frontend" not in skip:
         _quiet(options, monitor, "frontend", log)
@@ -253,7 +113,7 @@ def _run_sections(options: Options, log: Callable[[str], None], monitor: LoadMon
             rounds=options.stream_rounds,
         )
         best_intra = results.best_floor.settings.intra
-        results.floor_song_probs = song_probs_of(options.model_dir, data)
+        results.floor_song_probs = song_probs(options.model_dir, data)
         results.ort_profile = profile_inference(options.model_dir, data, intra=best_intra)
 
     if "graph" not in skip and options.keras is not None and options.keras.is_file():
@@ -272,38 +132,13 @@ def _run_sections(options: Options, log: Callable[[str], None], monitor: LoadMon
 
     if "service" not in skip:
         _quiet(options, monitor, "service", log)
-        log("server settings with 8 clients")
-        results.candidates = try_candidates(
-            options.model_dir,
-            upload,
-            candidates(),
-            clients=max(options.levels),
-            requests=options.candidate_requests,
-            command=options.server_command,
-        )
         floor_s = results.best_floor.seconds if results.floors else None
-        results.chosen = choose(results.candidates, rss_limit=RSS_LIMIT, floor_s=floor_s)
-        log(f"chosen: {results.chosen.candidate.name}")
-        results.service = measure_service(
-            options.model_dir,
-            upload,
-            results.chosen.candidate.settings,
-            sequential_requests=options.sequential_requests,
-            levels=options.levels,
-            requests_per_level=options.requests,
-            command=options.server_command,
-        )
+        results.candidates, results.chosen, results.service = measure_settings(options, upload, floor_s, log)
 
     if "cold" not in skip:
         _quiet(options, monitor, "cold", log)
         chosen = dict(results.chosen.candidate.settings) if results.chosen else {}
-        for i in range(options.cold_starts + 1):
-            log(f"cold start {i}")
-            start = cold_start(
-                options.model_dir, upload, chosen, steady_requests=5, command=options.server_command
-            )
-            if i > 0:  # the first start of a run also pays one-time setup (see the report)
-                results.cold.append(start)
+        results.cold = measure_cold_starts(options, upload, chosen, log)
 
     if "naive" not in skip:
         _quiet(options, monitor, "naive", log)
@@ -396,7 +231,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"[perf {time.strftime('%H:%M:%S')}] {message}", flush=True)
 
     results = run(options, log)
-    (options.raw_dir / "perf.json").write_text(json.dumps(_to_jsonable(results), indent=1), encoding="utf-8")
+    (options.raw_dir / "perf.json").write_text(json.dumps(jsonable(results), indent=1), encoding="utf-8")
     options.out.parent.mkdir(parents=True, exist_ok=True)
     options.out.write_text(report.render(results, options), encoding="utf-8")
     log(f"wrote {options.out}")

@@ -6,7 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench.common import REPO_ROOT, SERVE_SCRIPT
+from bench.repo import REPO_ROOT
+from bench.server import SERVE_SCRIPT
 from bench.trainbench import VARIANTS
 
 

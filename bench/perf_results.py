@@ -3,16 +3,16 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field, is_dataclass
 from pathlib import Path
 from typing import Any
 
-from bench.common import Track
 from bench.graph import GraphResult
 from bench.inprocess import Floor, FrontEndCheck, StreamRun
 from bench.loadtest import CandidateRun, ColdStart, ServiceRun
 from bench.profile import Share, TrainProfile
 from bench.quantize import QuantResult
+from bench.track import Track
 from bench.trainbench import TrainSpeed
 
 
@@ -49,3 +49,16 @@ class Results:
     @property
     def best_floor(self) -> Floor:
         return min(self.floors, key=lambda f: f.seconds)
+
+
+def jsonable(value: Any) -> Any:
+    """``value`` (results, dataclasses, dicts, lists, paths) as plain JSON types, for the raw figures."""
+    if is_dataclass(value) and not isinstance(value, type):
+        return {k: jsonable(v) for k, v in asdict(value).items()}
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [jsonable(v) for v in value]
+    if isinstance(value, Path):
+        return str(value)
+    return value

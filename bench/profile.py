@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from bench.common import run_module
+from bench.trainbench import run_in_child
 
 if TYPE_CHECKING:
     from bench.perf_options import Options
@@ -86,24 +86,14 @@ def profile_training(options: Options, *, seconds: int) -> TrainProfile:
     """Profile the default training loop (``baseline`` variant) after a warm-up epoch."""
     steps = max(4, seconds // 2)  # about 1.5 s per step for the default settings
     with tempfile.TemporaryDirectory(prefix="songid-tfprof-") as tmp:
-        run_module(
-            [
-                "bench.trainbench",
-                "--variant",
-                "baseline",
-                "--cache",
-                str(options.cache_dir),
-                "--split",
-                str(options.split_file),
-                "--steps",
-                str(steps),
-                "--epochs",
-                "2",
-                "--profile",
-                tmp,
-                "--json",
-                str(Path(tmp) / "speed.json"),
-            ]
+        run_in_child(
+            "baseline",
+            cache_dir=options.cache_dir,
+            split_file=options.split_file,
+            steps=steps,
+            epochs=2,
+            json_path=Path(tmp) / "speed.json",
+            profile_dir=Path(tmp),
         )
         return parse_tf_profile(Path(tmp), steps)
 

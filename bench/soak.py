@@ -22,21 +22,14 @@ import numpy as np
 import soundfile as sf
 import soxr
 
-from bench.common import (
-    REPO_ROOT,
-    SERVE_SCRIPT,
-    Outcome,
-    RssSampler,
-    Server,
-    Track,
-    Upload,
-    busy_processes,
-    closed_loop,
-    machine_lines,
-    pick_track,
-    training_processes,
-)
+from bench.http_load import Outcome, Upload, closed_loop
+from bench.machine import machine_lines
+from bench.machine_load import busy_processes, training_processes
+from bench.process_tree import RssSampler
+from bench.repo import REPO_ROOT
+from bench.server import SERVE_SCRIPT, Server
 from bench.stats import Latency, fmt, median
+from bench.track import Track, pick_track
 
 GROWTH_LIMIT = 0.05
 EXCERPT_S = 30.0

@@ -27,11 +27,11 @@ from typing import Any
 
 import numpy as np
 
-from bench.common import synthetic_track
 from service.batch.job import JobReport, tag_catalog
 from service.batch.local import available_cores
 from service.batch.sinks import read_rows
 from service.batch.tagging import TagOptions
+from training.signals import synthetic_track
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 BUNDLED_MODEL = REPO_ROOT / "models" / "songid-multitask"
@@ -39,7 +39,7 @@ TRACK_RATE = 44_100  # Hz: not the model's rate, so the resampler runs as for re
 
 
 def synthetic_tracks(folder: Path, n: int, *, seconds: float, seed: int = 0) -> Path:
-    """Write ``n`` different melodies of ``seconds`` (:func:`bench.common.synthetic_track`; a steady
+    """Write ``n`` different melodies of ``seconds`` (:func:`training.signals.synthetic_track`; a steady
     tone would be judged to hold no evidence, and the network would not run)."""
     folder.mkdir(parents=True, exist_ok=True)
     for i in range(n):

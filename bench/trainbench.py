@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from bench.common import REPO_ROOT
+from bench.repo import REPO_ROOT, run_module
 
 DEFAULT_CACHE = REPO_ROOT / "data" / "cache" / "bundle"
 DEFAULT_SPLIT = REPO_ROOT / "data" / "runs" / "bundle" / "split.json"
@@ -217,6 +217,36 @@ def run_variant(
         batch_size=config.batch_size,
         steps_per_epoch=steps,
     )
+
+
+def run_in_child(
+    variant: str,
+    *,
+    cache_dir: Path,
+    split_file: Path,
+    steps: int,
+    epochs: int,
+    json_path: Path,
+    profile_dir: Path | None = None,
+) -> None:
+    """``python -m bench.trainbench`` for one variant in a fresh process; its result goes to ``json_path``.
+
+    ``profile_dir``: where TensorFlow's profiler writes its log (none when None).
+    Raises RuntimeError when the process fails, subprocess.TimeoutExpired when it hangs.
+    """
+    args = ["bench.trainbench", "--variant", variant, "--cache", str(cache_dir), "--split", str(split_file)]
+    args += ["--steps", str(steps), "--epochs", str(epochs)]
+    if profile_dir is not None:
+        args += ["--profile", str(profile_dir)]
+    run_module([*args, "--json", str(json_path)])
+
+
+def flops_in_child(model_dir: Path) -> dict[str, float]:
+    """FLOPs per segment, ``{"forward": ..., "train": ...}``, counted in a fresh process for the
+    classes of the model in ``model_dir`` (TensorFlow stays out of the calling process)."""
+    args = ["bench.trainbench", "--variant", "baseline", "--flops", "--model-dir", str(model_dir)]
+    counted: dict[str, float] = json.loads(run_module(args))
+    return counted
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -9,7 +9,7 @@ import pytest
 import soundfile as sf
 
 from bench import evidence
-from bench.common import synthetic_track
+from training.signals import synthetic_track
 
 
 def write_manifest(folder: Path, files: dict[str, np.ndarray | Path]) -> Path:

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from bench.graph import GraphResult, interleaved
-from bench.report import _graph_section
+from bench.report_inprocess import graph_section
 from frontend.artifact import load_artifact
 from frontend.audio import INPUT_SHAPE
 from tests.service.samples import make_artifact
@@ -30,7 +30,7 @@ def test_the_report_gives_the_measured_speed_up_and_both_graphs() -> None:
     class Results:
         graph = result
 
-    text = "\n".join(_graph_section(Results))  # type: ignore[arg-type]
+    text = "\n".join(graph_section(Results))  # type: ignore[arg-type]
     assert "| intra 1 | 600 | 400 | 1.50 × |" in text
     assert "plain: Conv → Relu → Mul → Add → MaxPool;" in text
     assert "exported: Conv → Relu → MaxPool → BatchNormalization." in text

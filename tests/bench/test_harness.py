@@ -8,10 +8,13 @@ from pathlib import Path
 import pytest
 
 from bench import perf
-from bench.common import Server, Track, Upload, pick_track, tree_rss
+from bench.http_load import Upload
 from bench.loadtest import cold_start, load
 from bench.perf_options import Options
+from bench.process_tree import tree_rss
 from bench.report import render
+from bench.server import Server
+from bench.track import Track, pick_track
 from tests.service.samples import make_artifact
 
 SERVE = (sys.executable, "-m", "service")

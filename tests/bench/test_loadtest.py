@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bench.common import Outcome
+from bench.http_load import Outcome
 from bench.loadtest import Candidate, CandidateRun, LoadRun, choose
 
 
