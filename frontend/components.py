@@ -21,7 +21,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any, Final, Literal, get_args
 
 COMPONENTS_FILE: Final = "components.json"
@@ -83,6 +83,23 @@ class Component:
             **({"settings": dict(self.settings)} if self.settings else {}),
             "provenance": self.provenance.document(),
         }
+
+    def folder(self) -> PurePosixPath:
+        """The one folder (relative to the model folder) holding every file of the component.
+
+        Raises:
+            ComponentError: its files are in several folders.
+        """
+        parents = {PurePosixPath(relative).parent for relative in self.files}
+        if len(parents) != 1:
+            raise ComponentError(
+                f"component {self.name!r}: its files are not in one folder: {sorted(map(str, parents))}"
+            )
+        return parents.pop()
+
+    def pins(self) -> dict[str, str]:
+        """File name (within :meth:`folder`) -> pinned SHA-256."""
+        return {PurePosixPath(relative).name: sha for relative, sha in self.files.items()}
 
     def verify(self, root: Path) -> bool:
         """True when every file is there and is the pinned one; False for an optional component

