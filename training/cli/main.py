@@ -21,6 +21,7 @@ Studies, resumable, each writing a report under reports/ (:mod:`training.cli.stu
     ``language-study``  unseen speakers, vocals against zxx, sung languages
     ``language-split``  the bundled model's songs: every benchmark cached, split and mixed
     ``language-card``   the model card's language section, from the language study
+    ``language-expert-study`` the language expert gated by the network, on the language study's folds
 """
 
 from __future__ import annotations

@@ -150,6 +150,35 @@ def cmd_language_card(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_language_expert_study(args: argparse.Namespace) -> int:
+    from service.expert.model import LanguageExpert
+    from training.expert_calibration import ExpertAnswers, VoiceNetwork
+    from training.run_folder import write_json_atomic
+    from training.studies.language import CACHE, VOICED, StudyRun, load_songs
+    from training.studies.language_expert import measure_fold
+    from training.studies.language_expert_report import write
+    from training.studies.records import read_records
+
+    paths = paths_from_args(args)
+    cache = paths.caches / CACHE
+    songs = load_songs(paths.benchmarks, cache, jobs=args.jobs)
+    expert = LanguageExpert(args.expert, cpu_threads=args.threads)
+    for fold in args.folds:
+        record = args.out_records / f"fold{fold}.json"
+        if record.is_file():
+            continue
+        run = StudyRun(VOICED, fold, 0, paths)  # the language study's run of this fold, trained first
+        network = VoiceNetwork(run.run_dir / "export" / "language-study", cache)
+        answers = ExpertAnswers(paths.runs.parent / "language-expert" / f"answers-fold{fold}.json", expert)
+        record.parent.mkdir(parents=True, exist_ok=True)
+        write_json_atomic(
+            record, measure_fold(songs, fold, voice=network.voice, expert=expert, answers=answers)
+        )
+    write(read_records(args.out_records), read_records(paths.records), args.out)
+    print(f"section written to {args.out}")
+    return 0
+
+
 def add_study_commands(sub: Any) -> None:
     """Add this module's subcommands to ``songid``'s subparsers."""
     p = sub.add_parser("compare", help="baselines vs multitask over seeds (Table 1)")
@@ -223,3 +252,15 @@ def add_study_commands(sub: Any) -> None:
     p.add_argument("--records", type=Path, default=StudyPaths.named("language").records)
     p.add_argument("--recipe", default="voiced", choices=RECIPE_NAMES)
     p.set_defaults(func=cmd_language_card)
+
+    p = sub.add_parser(
+        "language-expert-study",
+        help="the language expert gated by the network, on the language study's folds (after language-study)",
+    )
+    p.add_argument("--folds", nargs="+", type=int, default=list(range(LANGUAGE_FOLDS)))
+    p.add_argument("--expert", type=Path, required=True, help="a verified expert (songid-expert fetch)")
+    p.add_argument("--threads", type=int, default=0, help="the expert's CPU threads (0: its default)")
+    add_path_args(p, "language")  # the language study's runs (its voiced recipe) and records
+    p.add_argument("--out-records", type=Path, default=StudyPaths.named("language-expert").records)
+    p.add_argument("--out", type=Path, default=Path("reports/language.md"), help="the section goes here")
+    p.set_defaults(func=cmd_language_expert_study)

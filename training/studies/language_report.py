@@ -137,7 +137,8 @@ def render(records: list[dict[str, Any]], *, planned: int) -> str:
         "# Language: unseen speakers, vocals against zxx, sung languages",
         "",
         "Written by `songid language-study` (resumable; one record per run in `reports/runs/language/`).",
-        f"Runs: {len(done)} of {planned} planned. Machine: {machine()}.",
+        f"Runs: {len(done)} of {planned} planned. Report written on {machine()}; each run was measured "
+        "on the machine that ran it.",
         "",
         "Protocol (`training/studies/language.py`): one mel cache of voices, tuxpaint, fillets and gcompris",
         "(speech), gamemusic (instrumental, `zxx`) and dplace (real singing). Label set: `zxx` and every",
