@@ -27,7 +27,8 @@ COPY frontend/ frontend/
 COPY service/ service/
 ARG ONNXRUNTIME_PACKAGE=onnxruntime
 # The package with only the service's extras (numpy, soundfile, soxr, ONNX Runtime, the web
-# stack, the PostgreSQL driver of the artist gallery; no librosa, scipy or TensorFlow);
+# stack, the PostgreSQL driver of the artist gallery, faster-whisper and CTranslate2 for the
+# language expert; no librosa, scipy or TensorFlow);
 # optionally another ONNX Runtime build. The
 # replacement is a requirement spec chosen (and pinned) by whoever builds, hence DL3013.
 # pip, setuptools and the installed packages' own test suites (numpy's and others') leave the
@@ -38,7 +39,7 @@ RUN if [ -f build-ca.pem ]; then \
          && python -c "from pip._vendor import certifi; print(certifi.contents())" > "${PIP_CERT}" \
          && cat build-ca.pem >> "${PIP_CERT}"; \
        fi \
-    && pip install --no-cache-dir ".[serve,postgres]" \
+    && pip install --no-cache-dir ".[serve,expert,postgres]" \
     && if [ "${ONNXRUNTIME_PACKAGE}" != "onnxruntime" ]; then \
          pip uninstall --yes onnxruntime \
          && pip install --no-cache-dir "${ONNXRUNTIME_PACKAGE}"; \
@@ -74,5 +75,7 @@ EXPOSE 8000
 # seconds after start: a short interval makes it healthy (and Compose's proxy start) soon after.
 HEALTHCHECK --interval=5s --timeout=5s --start-period=60s --retries=3 \
     CMD ["python", "-m", "service.healthcheck"]
-# The model is mounted read-only at /app/models; API keys come from the environment at run time.
+# The model is mounted read-only at /app/models, with its language expert put in place beforehand
+# (`songid-expert fetch --model models` on the host; without it the language is the network's);
+# API keys come from the environment at run time.
 CMD ["songid-serve"]
