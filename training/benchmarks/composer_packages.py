@@ -55,6 +55,9 @@ NEW_SOUNDTRACKS: Final[dict[str, Collector]] = {
     "freecol": partial(
         collect_tagged, patterns=("usr/share/games/freecol/default/resources/music/**/*.ogg",)
     ),
+    "lordsawar-data": partial(collect_tagged, patterns=("usr/share/games/lordsawar/music/*.ogg",)),
+    "zaz-data": partial(collect_tagged, patterns=("usr/share/games/zaz/mus*.ogg",)),
+    "krank": partial(collect_tagged, patterns=("usr/share/games/krank/sounds/menu/*.ogg",)),
     "starfighter-data": partial(collect_tagged, patterns=("usr/share/starfighter/music/*.ogg",)),
     "flare-game": partial(collect_tagged, patterns=("usr/share/games/flare/mods/*/music/*.ogg",)),
     # copyright stanzas name the game's team for the music folder: tags only.
@@ -69,6 +72,9 @@ NEW_SOUNDTRACKS: Final[dict[str, Collector]] = {
     # per-file copyright stanzas (Paul Leach's three tracks, Sindre Froyn's, ...) before tags.
     "trackballs-data": partial(
         collect_tagged, patterns=("usr/share/games/trackballs/music/*.ogg",), copyright_first=True
+    ),
+    "redeclipse-data": partial(
+        collect_tagged, patterns=("usr/share/games/redeclipse/data/sounds/music/*.ogg",), copyright_first=True
     ),
     "gigalomania-data": partial(
         collect_tagged, patterns=("usr/share/gigalomania/music/*.ogg",), copyright_first=True
@@ -87,6 +93,28 @@ LEFT_OUT: Final[dict[str, str]] = {
     "neverball-common": "no tags, no per-file credit for the music",
     "lugaru-data": "no tags, no per-file credit for the music",
     "torcs-data": "one tagged music track; the rest are sound effects",
+    **dict.fromkeys(
+        (
+            "a7xpg-data",
+            "gunroar-data",
+            "mu-cade-data",
+            "noiz2sa-data",
+            "parsec47-data",
+            "rrootage-data",
+            "titanion-data",
+            "torus-trooper-data",
+            "tumiki-fighters-data",
+        ),
+        "a few untagged tracks; copyright names the game's author, not per track",
+    ),
+    "angrydd": "3 tracks, two composers: none reaches 3",
+    "caveexpress-data": "sounds only; copyright names the game's author",
+    "hex-a-hop-data": "3 tracks, one tagged",
+    "freedink-data": "classical recordings credited to performers, most untagged",
+    "tuxmath-data": "one tagged track",
+    "glob2-data": "no tags, no per-file credit for the music",
+    "holotz-castle-data": "no tags, no per-file credit for the music",
+    "pinball-data": "no tags, no per-file credit for the music",
     "drascula-music": "copyright names only the studio (Alcachofa Soft), no composer",
     "boswars-data": "no music credit per track (tags empty, copyright per project)",
     "searchandrescue-data": "no tags, no per-file credit for the music",

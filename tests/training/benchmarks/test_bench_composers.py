@@ -129,3 +129,7 @@ def test_build_writes_the_manifest_and_the_summary(tmp_path: Path, monkeypatch: 
     ] * 3
     summary = (manifest.parent / composers.SUMMARY_FILE).read_text()
     assert "| davegnukem-data | 3 | 3 | 0.00 | Eric Matyas | - |" in summary
+
+
+def test_a_nickname_in_quotes_is_dropped_by_its_alias() -> None:
+    assert split_credit('Derek "JoJo" Stegall') == ["Derek Stegall"]
