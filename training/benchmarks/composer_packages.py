@@ -76,6 +76,10 @@ NEW_SOUNDTRACKS: Final[dict[str, Collector]] = {
     "redeclipse-data": partial(
         collect_tagged, patterns=("usr/share/games/redeclipse/data/sounds/music/*.ogg",), copyright_first=True
     ),
+    # "Files: Music/*  Copyright: 2007-2009 Jordan Trudgett": one composer for the music folder.
+    "ardentryst": partial(
+        collect_tagged, patterns=("usr/share/games/ardentryst/Music/*.ogg",), copyright_first=True
+    ),
     "gigalomania-data": partial(
         collect_tagged, patterns=("usr/share/gigalomania/music/*.ogg",), copyright_first=True
     ),
