@@ -8,7 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Final
 
-from training.benchmarks import dplace, fillets, gamemusic, gcompris, tuxpaint, voices
+from training.benchmarks import composers, dplace, fillets, gamemusic, gcompris, tuxpaint, voices
 
 log = logging.getLogger(__name__)
 
@@ -19,6 +19,7 @@ Builder = Callable[..., Path]
 #: benchmark name -> builder(cache_dir=..., jobs=...) returning the manifest path
 BENCHMARKS: Final[dict[str, Builder]] = {
     gamemusic.NAME: gamemusic.build,
+    composers.NAME: composers.build,
     voices.NAME: voices.build,
     tuxpaint.NAME: tuxpaint.build,
     fillets.NAME: fillets.build,

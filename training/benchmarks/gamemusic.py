@@ -20,7 +20,7 @@ from __future__ import annotations
 import logging
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
@@ -30,7 +30,7 @@ from training.benchmarks.convert import ConvertJob, md5_file, prune_stale, run_j
 from training.benchmarks.debian import fetch_packages
 from training.benchmarks.manifest import write_csv, write_manifest
 from training.benchmarks.names import split_credit, unify_spellings
-from training.benchmarks.soundtracks import SOUNDTRACKS, Candidate
+from training.benchmarks.soundtracks import SOUNDTRACKS, Candidate, Collector
 
 log = logging.getLogger(__name__)
 
@@ -128,10 +128,11 @@ def output_path(track: Track) -> Path:
     return Path("audio") / track.candidate.package / f"{_safe(track.candidate.work)}.{track.md5[:10]}.flac"
 
 
-def scan(roots: dict[str, Path]) -> list[Track]:
-    """Collect the candidate tracks of every package in ``roots`` (package -> extracted tree)."""
+def scan(roots: dict[str, Path], *, soundtracks: Mapping[str, Collector] = SOUNDTRACKS) -> list[Track]:
+    """Collect the candidate tracks of every package of ``soundtracks`` found in ``roots``
+    (package -> extracted tree), in the table's order."""
     tracks: list[Track] = []
-    for package, collect in SOUNDTRACKS.items():
+    for package, collect in soundtracks.items():
         if package not in roots:
             continue
         candidates = collect(roots[package], package)
@@ -146,12 +147,14 @@ def scan(roots: dict[str, Path]) -> list[Track]:
     return tracks
 
 
-def _row(decision: Decision, duration_s: float) -> dict[str, str | float]:
+def _row(
+    decision: Decision, duration_s: float, with_vocals: frozenset[str] = WITH_VOCALS
+) -> dict[str, str | float]:
     track = decision.track
     return {
         "path": output_path(track).as_posix(),
         "artist": decision.artist,
-        "language": "" if track.candidate.package in WITH_VOCALS else LANGUAGE,
+        "language": "" if track.candidate.package in with_vocals else LANGUAGE,
         "group": track.group,
         "soundtrack": track.candidate.package,
         "duration_s": duration_s,
@@ -167,16 +170,45 @@ def build(
 
     ``min_duration_s`` and ``min_tracks`` are the selection thresholds of :func:`decide`.
     """
-    roots = fetch_packages(list(SOUNDTRACKS), cache_dir=cache_dir)
-    out_dir = cache_dir / NAME
-    decisions = decide(scan(roots), min_duration_s=min_duration_s, min_tracks=min_tracks)
+    return build_soundtracks(
+        SOUNDTRACKS,
+        name=NAME,
+        with_vocals=WITH_VOCALS,
+        cache_dir=cache_dir,
+        jobs=jobs,
+        min_duration_s=min_duration_s,
+        min_tracks=min_tracks,
+    )
+
+
+def build_soundtracks(
+    soundtracks: Mapping[str, Collector],
+    *,
+    name: str,
+    with_vocals: frozenset[str],
+    cache_dir: Path,
+    jobs: int = 2,
+    min_duration_s: float = MIN_DURATION_S,
+    min_tracks: int = MIN_TRACKS,
+) -> Path:
+    """Download the packages of ``soundtracks`` (package -> collector), label, convert and write
+    ``<cache>/<name>/manifest.csv`` (with ``candidates.csv`` and ``outsiders.csv``); return its path.
+
+    ``with_vocals`` are the packages whose tracks carry no language label; ``min_duration_s``
+    and ``min_tracks`` are the selection thresholds of :func:`decide`.
+    """
+    roots = fetch_packages(list(soundtracks), cache_dir=cache_dir)
+    out_dir = cache_dir / name
+    decisions = decide(
+        scan(roots, soundtracks=soundtracks), min_duration_s=min_duration_s, min_tracks=min_tracks
+    )
     kept = [d for d in decisions if d.status == OK]
     outside = [d for d in decisions if d.status in OUTSIDE and d.track.duration_s >= min_duration_s]
     convert_jobs = [
         ConvertJob(inputs=d.track.candidate.files, output=out_dir / output_path(d.track), mode="mix")
         for d in (*kept, *outside)
     ]
-    durations, failures = run_jobs(convert_jobs, workers=jobs, desc=f"{NAME} audio")
+    durations, failures = run_jobs(convert_jobs, workers=jobs, desc=f"{name} audio")
     prune_stale(out_dir / "audio", {j.output for j in convert_jobs})
     if failures:
         log.warning(
@@ -201,7 +233,7 @@ def build(
         ),
     )
     rows = [
-        _row(d, durations[out_dir / output_path(d.track)])
+        _row(d, durations[out_dir / output_path(d.track)], with_vocals)
         for d in kept
         if out_dir / output_path(d.track) in durations
     ]
@@ -214,12 +246,12 @@ def build(
         rows = [r for r in rows if r["artist"] not in too_few]
     manifest = write_manifest(out_dir / "manifest.csv", EXTRA_COLUMNS, rows)
     outsiders = [
-        {**_row(d, durations[out_dir / output_path(d.track)]), "status": d.status}
+        {**_row(d, durations[out_dir / output_path(d.track)], with_vocals), "status": d.status}
         for d in outside
         if out_dir / output_path(d.track) in durations
     ]
     write_manifest(out_dir / OUTSIDERS_FILE, (*EXTRA_COLUMNS, "status"), outsiders)
-    log.info("%s: %d outsiders (real music by people the benchmark leaves out)", NAME, len(outsiders))
+    log.info("%s: %d outsiders (real music by people the benchmark leaves out)", name, len(outsiders))
     counts = Counter(d.status for d in decisions)
-    log.info("%s: %s", NAME, ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
+    log.info("%s: %s", name, ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
     return manifest

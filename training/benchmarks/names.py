@@ -44,6 +44,10 @@ ALIASES: Final[dict[str, str]] = {
     "geekpenguinbr": "Geek Penguin",
     # widelands credits list "Klaus Halfmann (Hasi50)"; one tag says "aka Hasi50".
     "hasi50": "Klaus Halfmann",
+    # berusky2-data tags two tracks "Matrin Linda", the other 21 "Martin Linda".
+    "matrinlinda": "Martin Linda",
+    # redeclipse-data copyright: Derek "JoJo" Stegall (a nickname in quotes).
+    "derekjojostegall": "Derek Stegall",
     # fretsonfire: the muldjord readme says El Senator of the band Muldjord.
     "elsenator": "Muldjord",
 }

@@ -98,14 +98,17 @@ def collect_tagged(
     patterns: tuple[str, ...],
     tag_keys: tuple[str, ...] = ("COMPOSER", "ARTIST"),
     copyright_first: bool = False,
+    use_copyright: bool = True,
 ) -> list[Candidate]:
     """Tracks matching ``patterns`` (globs under ``root``), credited by their tags.
 
     The package's machine-readable copyright file is used where it names the file
     itself (never its blanket ``Files: *`` notice): before the tags when
     ``copyright_first`` (it is the curated source), otherwise when tags are missing.
+    Without ``use_copyright`` it is not read at all (packages whose copyright file names
+    a team or the game's authors for the music folder, not a composer).
     """
-    stanzas = _copyright_stanzas(root, package)
+    stanzas = _copyright_stanzas(root, package) if use_copyright else []
     out: list[Candidate] = []
     paths = sorted(
         {p for pattern in patterns for p in root.glob(pattern) if p.is_file() and not p.is_symlink()}

@@ -31,7 +31,15 @@ def test_bad_arguments_exit_2(argv: list[str]) -> None:
 
 
 def test_build_benchmark_checks_its_arguments(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert set(BENCHMARKS) == {"gamemusic", "voices", "tuxpaint", "fillets", "gcompris", "dplace"}
+    assert set(BENCHMARKS) == {
+        "gamemusic",
+        "composers",
+        "voices",
+        "tuxpaint",
+        "fillets",
+        "gcompris",
+        "dplace",
+    }
     with pytest.raises(ValueError, match="unknown benchmark 'nope'"):
         build_benchmark("nope", cache_dir=tmp_path)
     assert main(["benchmark", "voices", "--jobs", "0", "--cache", str(tmp_path)]) == 2
