@@ -122,7 +122,9 @@ def add_model_commands(sub: Any) -> None:
         "what is done.",
     )
     p.add_argument(
-        "names", nargs="+", choices=("gamemusic", "voices", "tuxpaint", "fillets", "gcompris", "dplace")
+        "names",
+        nargs="+",
+        choices=("gamemusic", "composers", "voices", "tuxpaint", "fillets", "gcompris", "dplace"),
     )
     p.add_argument("--cache", type=Path, default=Path("data/benchmarks"))
     p.add_argument(
