@@ -1,11 +1,12 @@
 """``python -m bench.expert``: what the language expert costs the service, with it and without, in one run.
 
-On this machine, one process: cold start (load and warm-up) and RSS of a replica's model with
-the expert and without it (a copy of the model folder without the expert's files: the same
-network, the expert ``absent``); the pipeline's time per song (p50, p95 over ``--repeats``) for a
-song with vocals and an instrumental one, each with and without the expert; and ``songid-tag``'s
-songs per second over a folder of songs, with and without. Every figure is measured here, now;
-the report names the machine and compares against the targets of the language expert.
+On this machine, two real services side by side, one with the expert and one without it (a copy
+of the model folder without the expert's files: the same network, the expert ``absent``): each
+one's cold start (process start to ``/readyz`` 200) and RSS, and ``POST /predict``'s time (p50,
+p95 over ``--repeats``, the two services asked in turn) for a song with vocals and an
+instrumental one; then ``songid-tag``'s songs per second over a folder of songs, with and without.
+Every figure is measured here, now; the report names the machine and compares against the
+targets of the language expert.
 
     python -m bench.expert --vocal SONG --instrumental SONG --tag-folder DIR --out reports/expert-perf.md
 """
@@ -23,13 +24,13 @@ import time
 from pathlib import Path
 from typing import Any
 
-import psutil
+import httpx
 
 from bench.machine import machine_lines
+from bench.server import Server
 from frontend.artifact import resolve_model_dir
-from service.limits import DEFAULT_LIMITS
-from service.model import SongModel
-from service.pipeline import Pipeline
+
+SERVE = (sys.executable, "-m", "service")  # the service itself, without the install step of scripts/serve
 
 TARGETS = {"vocal_p50_s": 1.0, "instrumental_ratio": 1.10, "cold_start_s": 5.0, "rss_mb": 700.0}
 
@@ -42,23 +43,15 @@ def _without_expert(model_dir: Path, into: Path) -> Path:
     return into
 
 
-def _load(model_dir: Path) -> tuple[Pipeline, float, float]:
-    """A warmed pipeline as a replica loads it; its cold start (s) and the process's RSS after (MB)."""
+def _post(client: httpx.Client, url: str, song: Path) -> float:
+    """Seconds for one ``POST /predict`` of ``song``."""
     started = time.perf_counter()
-    model = SongModel(model_dir, provider="cpu")
-    model.load()
-    pipeline = Pipeline(model, DEFAULT_LIMITS)
-    pipeline.warm_up()
-    return pipeline, time.perf_counter() - started, psutil.Process().memory_info().rss / 2**20
+    answer = client.post(f"{url}/predict", files={"file": (song.name, song.read_bytes())})
+    answer.raise_for_status()
+    return time.perf_counter() - started
 
 
-def _times(pipeline: Pipeline, song: Path, repeats: int) -> dict[str, float]:
-    seconds = []
-    for _ in range(repeats):
-        with song.open("rb") as f:
-            started = time.perf_counter()
-            pipeline.analyse(f)
-            seconds.append(time.perf_counter() - started)
+def _summary(seconds: list[float]) -> dict[str, float]:
     ordered = sorted(seconds)
     return {"p50_s": statistics.median(ordered), "p95_s": ordered[int(0.95 * (len(ordered) - 1))]}
 
@@ -85,24 +78,34 @@ def _tag_rate(model_dir: Path, folder: Path, work: Path) -> float:
 def measure(
     model_dir: Path, vocal: Path, instrumental: Path, tag_folder: Path, *, repeats: int
 ) -> dict[str, Any]:
-    """Every figure of the report, with and without the expert."""
-    figures: dict[str, Any] = {}
+    """Every figure of the report: two servers (network only, with the expert), answered in turn."""
     with tempfile.TemporaryDirectory() as tmp:
-        plain = _without_expert(model_dir, Path(tmp))
-        for name, folder in (("network", plain), ("expert", model_dir)):
-            pipeline, cold, rss = _load(folder)
-            if name == "expert" and pipeline.model.language.state != "loaded":
-                raise SystemExit(
-                    f"{model_dir}: the language expert is {pipeline.model.language.state}; fetch it first"
-                )
-            figures[name] = {
-                "cold_start_s": cold,
-                "rss_mb": rss,
-                "vocal": _times(pipeline, vocal, repeats),
-                "instrumental": _times(pipeline, instrumental, repeats),
-                "tag_songs_per_s": _tag_rate(folder, tag_folder, Path(tmp)),
-            }
-            figures[name]["rss_after_mb"] = psutil.Process().memory_info().rss / 2**20
+        folders = {"network": _without_expert(model_dir, Path(tmp)), "expert": model_dir}
+        servers = {name: Server(folder, command=SERVE) for name, folder in folders.items()}
+        figures: dict[str, Any] = {name: {} for name in servers}
+        try:
+            for name, server in servers.items():  # one at a time: each cold start on a quiet machine
+                server.start()
+                figures[name]["cold_start_s"] = server.wait_ready()
+                figures[name]["rss_mb"] = server.rss() / 2**20
+            with httpx.Client(timeout=120.0) as client:
+                ready = client.get(f"{servers['expert'].url}/readyz").json()
+                if ready.get("language_expert", {}).get("state") != "loaded":
+                    raise SystemExit(f"{model_dir}: the language expert is not in place; fetch it first")
+                times: dict[tuple[str, str], list[float]] = {}
+                for _ in range(repeats + 1):  # the first round warms both up and is not counted
+                    for song_name, song in (("vocal", vocal), ("instrumental", instrumental)):
+                        for name, server in servers.items():  # in turn: drift hits both alike
+                            times.setdefault((name, song_name), []).append(_post(client, server.url, song))
+            for (name, song_name), seconds in times.items():
+                figures[name][song_name] = _summary(seconds[1:])
+            for name, server in servers.items():
+                figures[name]["rss_after_mb"] = server.rss() / 2**20
+        finally:
+            for server in servers.values():
+                server.stop()
+        for name, folder in folders.items():
+            figures[name]["tag_songs_per_s"] = _tag_rate(folder, tag_folder, Path(tmp))
     return figures
 
 
@@ -114,16 +117,16 @@ def render(figures: dict[str, Any], *, vocal: Path, instrumental: Path, tag_fold
         return "met" if ok else "**missed**"
 
     rows = [
-        ("cold start (load + warm-up), s", "cold_start_s"),
-        ("RSS after load, MB", "rss_mb"),
+        ("cold start (process start to /readyz 200), s", "cold_start_s"),
+        ("RSS when ready, MB", "rss_mb"),
         ("RSS after the songs, MB", "rss_after_mb"),
         ("songid-tag, songs/s", "tag_songs_per_s"),
     ]
     lines = [
         "# The language expert's cost",
         "",
-        "Written by `python -m bench.expert`. One process; the network-only row is the same model folder",
-        "without the expert's files (the service then answers language from the network). Machine:",
+        "Written by `python -m bench.expert`. Two services side by side; the network-only one serves the",
+        "same model folder without the expert's files (it then answers language from the network). Machine:",
         "",
         *machine_lines(),
         "",
@@ -133,7 +136,8 @@ def render(figures: dict[str, Any], *, vocal: Path, instrumental: Path, tag_fold
         "| figure | network only | with the expert |",
         "|---|---|---|",
         *[
-            f"| {song} song, pipeline p50 / p95, s | {net[song]['p50_s']:.3f} / {net[song]['p95_s']:.3f} "
+            f"| {song} song, POST /predict p50 / p95, s "
+            f"| {net[song]['p50_s']:.3f} / {net[song]['p95_s']:.3f} "
             f"| {exp[song]['p50_s']:.3f} / {exp[song]['p95_s']:.3f} |"
             for song in ("vocal", "instrumental")
         ],
