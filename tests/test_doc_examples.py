@@ -4,10 +4,18 @@ Every marked example (``tests/doc_examples.py`` says how they are marked) is che
 service serving the bundled model: its keys recursively against the OpenAPI schema and against a
 real answer to the same request, its model name and version against the bundled model's, the
 labels and thresholds it shows against the model folder, and tensor shapes against the signature.
+
+The language task's labels and threshold are the network's, or, where the documented answers say
+the folder's language expert is loaded (``language_expert`` in /labels and /readyz), the expert's
+languages plus ``zxx`` and the expert component's open-set threshold. The expert's files are not
+in git; its languages are kept in ``tests/whisper_base_languages.json`` (the output of
+``songid-expert labels <expert folder>``, fixed by the pinned ``config.json`` and
+``tokenizer.json``) and compared with the folder wherever the expert is in place.
 """
 
 from __future__ import annotations
 
+import json
 import math
 import uuid
 from collections.abc import Iterator
@@ -19,7 +27,10 @@ from fastapi.testclient import TestClient
 from pydantic import SecretStr
 
 from frontend.artifact import Artifact, load_artifact
+from frontend.labels import Label
+from frontend.language_gate import NO_LANGUAGE
 from service.app import create_app
+from service.components import LANGUAGE_EXPERT
 from service.settings import Settings
 from tests.doc_examples import (
     Example,
@@ -39,6 +50,7 @@ EXAMPLES = [example for doc in DOCS for example in examples(doc, REPO)]
 ADMIN = "doc-examples-admin-key"
 ENROLLED = "new-artist-42"  # the id the docs' gallery examples use
 SONG = encode("flac", seconds=7.0, rate=22_050)  # notes: evidence, two segments
+EXPERT_LANGUAGES = REPO / "tests" / "whisper_base_languages.json"
 
 
 @pytest.fixture(scope="module")
@@ -174,25 +186,65 @@ def test_example_names_the_bundled_model_and_version(example: Example, artifact:
             assert value == want.get(key, [str(artifact.version)]), f"{example.where}: {key}"
 
 
+def documented_expert_loaded() -> bool:
+    """Whether the docs' answers that say it (/labels, /readyz) have the language expert loaded."""
+    saying = [e for e in ANSWERS if "language_expert" in e.body]
+    said = {e.where: (e.body["language_expert"] or {}).get("state") for e in saying}
+    assert len(set(said.values())) <= 1, f"the docs disagree on the language expert: {said}"
+    return set(said.values()) == {"loaded"}
+
+
+def expert_languages() -> list[Label]:
+    listed = json.loads(EXPERT_LANGUAGES.read_text(encoding="utf-8"))
+    return [Label(id=x["id"], name=x["name"]) for x in listed]
+
+
+@pytest.fixture(scope="module")
+def served(artifact: Artifact) -> tuple[dict[str, list[Label]], dict[str, float | None]]:
+    """The labels and open-set thresholds, per task, of the service the docs' answers show."""
+    labels = dict(artifact.labels)
+    thresholds = {task: rule.threshold for task, rule in artifact.openset.items()}
+    if documented_expert_loaded():
+        (expert,) = artifact.components.by_role(LANGUAGE_EXPERT)
+        (zxx,) = [label for label in artifact.labels["language"] if label.id == NO_LANGUAGE]
+        labels["language"] = [zxx, *(x for x in expert_languages() if x.id != NO_LANGUAGE)]
+        thresholds["language"] = float(expert.settings["open_set"]["threshold"])
+    return labels, thresholds
+
+
+def test_the_kept_expert_languages_are_the_expert_folders(artifact: Artifact) -> None:
+    (expert,) = artifact.components.by_role(LANGUAGE_EXPERT)
+    if expert.name in artifact.absent:
+        pytest.skip(f"the language expert {expert.name!r} is not in place (songid-expert fetch --model ...)")
+    from service.expert.languages import language_labels, whisper_codes  # needs the expert extra
+
+    folder = artifact.root / str(expert.folder())
+    assert language_labels(whisper_codes(folder)) == expert_languages()
+
+
 @pytest.mark.parametrize("example", ANSWERS, ids=lambda e: f"{e.where} {e.method} {e.url}")
-def test_example_labels_and_thresholds_are_the_bundled_models(example: Example, artifact: Artifact) -> None:
-    known = {task: {label.id: label.name for label in labels} for task, labels in artifact.labels.items()}
+def test_example_labels_and_thresholds_are_the_bundled_models(
+    example: Example,
+    artifact: Artifact,
+    served: tuple[dict[str, list[Label]], dict[str, float | None]],
+) -> None:
+    labels, thresholds = served
+    known = {task: {label.id: label.name for label in listed} for task, listed in labels.items()}
     body = example.body
     for task, ranked in body.get("predictions", {}).items():
         wrong = [item for item in ranked if known[task].get(item["label"]) != item["name"]]
         assert not wrong, f"{example.where}: predictions.{task} names labels the model lacks: {wrong}"
     gallery = artifact.centroids.threshold if artifact.centroids else None
     for task, decision in body.get("decisions", {}).items():
-        rule = artifact.openset.get(task)
-        allowed = {None, rule.threshold if rule else None, gallery if task == artifact.gallery_task else None}
+        allowed = {None, thresholds.get(task), gallery if task == artifact.gallery_task else None}
         assert decision["threshold"] in allowed, f"{example.where}: decisions.{task}.threshold"
         if decision["status"] == "known" and decision["source"] != "enrolled":
             assert known[task][decision["label"]] == decision["name"], f"{example.where}: decisions.{task}"
     for task, listed in body.get("tasks", {}).items():
-        model_order = [{"id": label.id, "name": label.name} for label in artifact.labels[task]]
+        model_order = [{"id": label.id, "name": label.name} for label in labels[task]]
         assert listed == model_order[: len(listed)], f"{example.where}: tasks.{task} (a prefix, in order)"
     for task, rule in body.get("open_set", {}).items():
-        assert rule["threshold"] == artifact.openset[task].threshold, f"{example.where}: open_set.{task}"
+        assert rule["threshold"] == thresholds[task], f"{example.where}: open_set.{task}"
     if "threshold" in (body.get("gallery") or {}):  # /labels' gallery; /predict's says only its state
         assert body["gallery"]["threshold"] == gallery, f"{example.where}: gallery.threshold"
 
