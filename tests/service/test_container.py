@@ -64,7 +64,7 @@ def test_dockerfile_runs_the_service_unprivileged_with_a_healthcheck() -> None:
     text = dockerfile()
     assert re.search(r"^FROM python:3\.11-slim|^ARG PYTHON_IMAGE=python:3\.11-slim", text, re.M)
     assert (
-        '".[serve,postgres]"' in text
+        '".[serve,expert,postgres]"' in text
         and "train" not in re.findall(r"pip install[^\n]*\.\[([a-z,]+)\]", text)[0]
     )
     assert re.search(r"^USER (?!0\b|root)", text, re.M)
