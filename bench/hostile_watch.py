@@ -7,7 +7,6 @@ from __future__ import annotations
 import contextlib
 import json
 import math
-import threading
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -18,14 +17,16 @@ from typing import Generic, TypeVar
 import httpx
 import psutil
 
-from bench.common import RssSampler, Server, Upload, post, tree_fds, tree_rss
+from bench.background import BackgroundLoop
+from bench.http_load import Answer, Upload, get, post
+from bench.process_tree import RssSampler, tree_fds, tree_rss
+from bench.server import Server
 from bench.stats import median, percentile, ratio
 
 SLOW_HEALTHZ_S = 1.0
 LINGER_S = 1.0  # watched after an attack ends, for what it leaves behind
 CLIENT_PAUSE_S = 0.5  # between two uploads of the normal client
 T = TypeVar("T")
-Answer = tuple[int, float]  # (HTTP status, 0 when there was none; seconds)
 
 
 def fresh_client(timeout_s: float) -> httpx.Client:
@@ -33,37 +34,19 @@ def fresh_client(timeout_s: float) -> httpx.Client:
     return httpx.Client(timeout=timeout_s, headers={"Connection": "close"})
 
 
-def get(client: httpx.Client, url: str) -> Answer:
-    started = time.perf_counter()
-    try:
-        status = client.get(url).status_code
-    except httpx.HTTPError:
-        status = 0
-    return status, time.perf_counter() - started
-
-
-class Repeat(Generic[T]):
+class Repeat(BackgroundLoop, Generic[T]):
     """Calls ``action`` on a background thread, pausing ``pause_s`` between calls, until exit."""
 
     def __init__(self, action: Callable[[], T], pause_s: float, name: str) -> None:
+        super().__init__(name)
         self.action = action
         self.pause_s = pause_s
         self.results: list[T] = []
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
 
     def _run(self) -> None:
         while not self._stop.is_set():
             self.results.append(self.action())
             self._stop.wait(self.pause_s)
-
-    def __enter__(self) -> Repeat[T]:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self._stop.set()
-        self._thread.join()
 
 
 class ResourceSampler(RssSampler):

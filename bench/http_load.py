@@ -1,10 +1,10 @@
-"""HTTP load on ``POST /predict``: one upload, and a closed loop of several clients."""
+"""HTTP load on ``POST /predict``: one timed request, and a closed loop of several clients."""
 
 from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import httpx
@@ -30,20 +30,30 @@ class Outcome:
     expected: int
 
 
-def post(client: httpx.Client, url: str, upload: Upload) -> tuple[int, float]:
-    """POST /predict once; returns (status or 0 for a transport error, seconds)."""
+Answer = tuple[int, float]  # (HTTP status, 0 when there was none; seconds)
+
+
+def timed(send: Callable[[], httpx.Response]) -> Answer:
+    """Runs ``send`` and reads its body; returns (status or 0 for a transport error, seconds)."""
     started = time.perf_counter()
     try:
-        response = client.post(
-            f"{url}/predict",
-            files={upload.form_field: ("upload.bin", upload.content, "application/octet-stream")},
-            params=dict(upload.params),
-        )
+        response = send()
         response.read()
         status = response.status_code
     except httpx.HTTPError:
         status = 0
     return status, time.perf_counter() - started
+
+
+def post(client: httpx.Client, url: str, upload: Upload) -> Answer:
+    """POST /predict once; returns (status or 0 for a transport error, seconds)."""
+    files = {upload.form_field: ("upload.bin", upload.content, "application/octet-stream")}
+    return timed(lambda: client.post(f"{url}/predict", files=files, params=dict(upload.params)))
+
+
+def get(client: httpx.Client, url: str) -> Answer:
+    """GET ``url`` once (a full URL); returns (status or 0 for a transport error, seconds)."""
+    return timed(lambda: client.get(url))
 
 
 def closed_loop(

@@ -68,11 +68,17 @@ def fmt(value: float, digits: int = 3) -> str:
 
 
 def verdict(value: float, target: float, *, at_most: bool) -> str:
-    """``met`` or ``missed by X %`` for a value against a target (``at_most``: lower is better)."""
+    """``met`` or ``missed by X %`` for a value against a target (``at_most``: lower is better).
+
+    Against a zero target a percentage means nothing: a miss is ``missed by`` the amount itself
+    (e.g. ``missed by 3`` for 3 errors where none are allowed).
+    """
     if math.isnan(value):
         return "not measured"
     ok = value <= target if at_most else value >= target
     if ok:
         return "met"
+    if target == 0:
+        return f"missed by {abs(value):g}"
     off = (value / target - 1) if at_most else (1 - value / target)
     return f"missed by {off * 100:.0f} %"

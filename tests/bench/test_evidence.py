@@ -9,6 +9,7 @@ import pytest
 import soundfile as sf
 
 from bench import evidence
+from bench.evidence_corpus import synthetic_speech
 from training.signals import synthetic_track
 
 
@@ -33,7 +34,7 @@ def test_real_music_and_speech_pass_and_the_tables_are_printed(
 ) -> None:
     files = {
         "melody": synthetic_track(tmp_path / "melody.flac", seconds=35.0),
-        "speech": evidence.synthetic_speech(12.0),
+        "speech": synthetic_speech(12.0),
     }
     manifest = write_manifest(tmp_path / "songs", files)
     assert evidence.main([str(manifest), "--corpus-seconds", "5"]) == 0

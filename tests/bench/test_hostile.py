@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -14,8 +15,10 @@ import pytest
 from bench import hostile
 from bench.hostile_attacks import QUICK, Attack, Check, Group, Outcome, Scale, chunked, one_group
 from bench.hostile_bodies import acceptable, finite_json
+from bench.hostile_catalogue import ATTACKS
 from bench.hostile_report import AttackRun, Header, counts, render, summary_table, verdict
-from bench.hostile_watch import LogDelta, Observed
+from bench.hostile_session import common_checks
+from bench.hostile_watch import LogDelta, Observed, Repeat
 from bench.hostile_wire import (
     CLOSED,
     HUNG_UP,
@@ -42,7 +45,7 @@ def test_defaults_are_the_full_sizes_and_every_attack() -> None:
     options = hostile.parse_args([])
     assert options.scale == Scale()
     assert options.scale.half_open == 10_000 and options.scale.hold_s == 30.0
-    assert options.only == tuple(a.key for a in hostile.ATTACKS)
+    assert options.only == tuple(a.key for a in ATTACKS)
     assert options.report.name == "hostile.md" and options.report.parent.name == "reports"
     assert options.command_line == "python -m bench.hostile"
 
@@ -249,6 +252,23 @@ async def _nothing(*_: object) -> Outcome:
     return Outcome([])
 
 
+def test_repeat_calls_its_action_in_the_background_until_the_block_ends() -> None:
+    calls: list[int] = []
+
+    def action() -> int:
+        calls.append(len(calls))
+        return len(calls)
+
+    with Repeat(action, 0.001, "test-repeat") as repeat:
+        deadline = time.monotonic() + 5.0  # generous: a loaded machine may schedule the thread late
+        while len(calls) < 3 and time.monotonic() < deadline:
+            time.sleep(0.001)
+    after = len(calls)
+    time.sleep(0.02)
+    assert after >= 3 and len(calls) == after  # nothing runs once the block has ended
+    assert repeat.results == list(range(1, after + 1))
+
+
 def test_observed_healthz_and_ratio() -> None:
     seen = observed()
     assert seen.healthz_within and seen.normal_s == pytest.approx(0.07)
@@ -302,14 +322,14 @@ def test_the_normal_client_must_be_answered_within_twice_its_unloaded_latency() 
     slow = observed(normal=[(200, 0.5)])
 
     def normal_check(seen: Observed) -> Check:
-        return next(c for c in hostile.common_checks(attack, seen) if c.name.startswith("normal client"))
+        return next(c for c in common_checks(attack, seen) if c.name.startswith("normal client"))
 
     assert normal_check(quick).passed and normal_check(quick).detail == "1.4 x"
     assert not normal_check(refused).passed and normal_check(refused).detail == "1.2 x; 2 of 3 not 200"
     assert not normal_check(slow).passed
     assert not normal_check(observed(normal=[])).passed
     others = Attack("big-json", "Big", "an answer", _nothing)
-    assert [c.name for c in hostile.common_checks(others, slow)] == [
+    assert [c.name for c in common_checks(others, slow)] == [
         "healthz within 1 s throughout",
         "server alive after",
     ]

@@ -7,8 +7,8 @@ import asyncio
 import json
 from collections import Counter
 
-from bench.hostile import ATTACKS
 from bench.hostile_attacks import Group, Outcome
+from bench.hostile_catalogue import ATTACKS
 from bench.hostile_connections import (
     Raw,
     _nested_segment,

@@ -51,3 +51,9 @@ def test_verdicts_say_by_how_much_a_target_is_missed() -> None:
     assert verdict(math.nan, 1.0, at_most=True) == "not measured"
     assert fmt(math.nan) == "n/a"
     assert fmt(1.23456, 2) == "1.23"
+
+
+def test_a_verdict_against_a_zero_target_counts_what_is_over_it() -> None:
+    assert verdict(0, 0, at_most=True) == "met"
+    assert verdict(3, 0, at_most=True) == "missed by 3"
+    assert verdict(0.5, 0.0, at_most=True) == "missed by 0.5"

@@ -18,10 +18,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bench.common import synthetic_track
-from bench.evidence import ESPEAK_TEXTS, Item, encode, espeak, no_evidence_corpus, synthetic_speech
+from bench.evidence_corpus import ESPEAK_TEXTS, espeak, synthetic_speech
 from frontend.audio import N_MELS, SAMPLE_RATE, load_audio, log_mel
 from frontend.evidence import MIN_AUDIBLE_S, REASONS, Evidence, assess
+from training.signals import Item, encode, no_evidence_corpus, synthetic_track
 
 
 def judge(data: bytes | Path, **kwargs: float) -> Evidence:
@@ -36,7 +36,7 @@ def corpus() -> tuple[tuple[Item, Evidence], ...]:
 
 @lru_cache(maxsize=4)
 def music(seconds: float, rate: int = 44_100) -> np.ndarray:
-    """``bench.common.synthetic_track`` (a melody of harmonic notes plus noise), decoded."""
+    """``training.signals.synthetic_track`` (a melody of harmonic notes plus noise), decoded."""
     with tempfile.TemporaryDirectory() as tmp:
         return load_audio(synthetic_track(Path(tmp) / "m.flac", seconds=seconds, rate=rate))
 
