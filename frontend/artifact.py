@@ -53,7 +53,7 @@ METRICS_FILE = "metrics.json"
 TRITON_CONFIG_FILE = "config.pbtxt"
 CARD_FILE = "README.md"
 SIGNATURE_FILE = "signature.json"
-LEGACY_GALLERY_TASK = "artist"  # the head centroids.json served before components.json named it
+LEGACY_GALLERY_TASK = "artist"  # the head the gallery served before components.json named it
 NETWORK = "multitask"  # the name of the task-heads network a folder is exported with
 
 
@@ -186,7 +186,7 @@ def load_artifact(path: Path | str, *, version: int | None = None) -> Artifact:
     labels = _read_labels(model_dir / LABELS_FILE)
     metrics_path = model_dir / METRICS_FILE
     signature = _read_signature(model_dir, labels)
-    components, absent = _read_components(model_dir, version)
+    components, absent = _read_components(model_dir, version, labels)
     network = components.one(TASK_HEADS)
     centroids = (
         _read_centroids(model_dir, labels, signature, task=components.gallery_task)
@@ -220,22 +220,22 @@ def _network_file(network: Component, version: int) -> str:
     return wanted
 
 
-def _legacy_components(model_dir: Path, version: int) -> Components:
+def _legacy_components(model_dir: Path, version: int, labels: LabelSet) -> Components:
     """A folder written before components.json: its one network, pinned as found, unrecorded provenance."""
     relative = f"{version}/{ONNX_FILENAME}"
     unrecorded = Provenance("not recorded (exported before components.json)", "not recorded", "not recorded")
     network = Component(
         NETWORK, TASK_HEADS, {relative: sha256_file(model_dir / relative)}, unrecorded, SIGNATURE_FILE
     )
-    gallery = LEGACY_GALLERY_TASK if (model_dir / CENTROIDS_FILE).is_file() else None
+    gallery = LEGACY_GALLERY_TASK if LEGACY_GALLERY_TASK in labels else None
     return Components((network,), gallery)
 
 
-def _read_components(model_dir: Path, version: int) -> tuple[Components, tuple[str, ...]]:
+def _read_components(model_dir: Path, version: int, labels: LabelSet) -> tuple[Components, tuple[str, ...]]:
     """The folder's components, every file checked, and the names of the optional ones absent."""
     path = model_dir / COMPONENTS_FILE
     if not path.is_file():
-        return _legacy_components(model_dir, version), ()
+        return _legacy_components(model_dir, version, labels), ()
     try:
         components = Components.from_document(read_json(path), where=str(path))
         components.one(TASK_HEADS)

@@ -13,4 +13,5 @@ def test_labels_lists_every_task(client: TestClient) -> None:
         "tasks": LABELS,
         "open_set": {},  # the sample model folder has no openset.json: every task is closed set
         "gallery": None,  # no gallery configured
+        "language_expert": None,  # the model lists no language expert
     }
