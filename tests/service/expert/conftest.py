@@ -12,8 +12,9 @@ import pytest
 from service.expert.identity import Distribution
 
 REPO = Path(__file__).resolve().parents[3]
-#: Where the real, verified expert is looked for by the tests that run it (git-ignored).
-REAL_EXPERT = REPO / "data" / "expert" / "whisper-base"
+#: Where the real, verified expert is looked for by the tests that run it (git-ignored): where
+#: `songid-expert fetch --model models` (and scripts/serve) put it.
+REAL_EXPERT = REPO / "models" / "songid-multitask" / "expert"
 
 PART1 = b"first half of the weights "
 PART2 = b"and the second half"
