@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import re
+import shutil
+from pathlib import Path
 
 import pytest
 
@@ -39,3 +41,16 @@ def test_study_commands_share_one_set_of_folder_flags() -> None:
             "data/benchmarks",
             "data/cache",
         )
+
+
+def test_expert_calibrate_without_an_expert_names_it_and_changes_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bundled = Path(__file__).resolve().parents[3] / "models" / "songid-multitask"
+    model = Path(shutil.copytree(bundled, tmp_path / "model", ignore=shutil.ignore_patterns("expert")))
+    before = (model / "components.json").read_bytes()
+    argv = ["expert-calibrate", "--model", str(model), "--expert", str(tmp_path / "none")]
+    code = cli.main([*argv, "--cache", str(tmp_path), "--split", str(tmp_path / "split.json")])
+    assert code == 2
+    assert f"{tmp_path / 'none'}: not a folder" in capsys.readouterr().err
+    assert (model / "components.json").read_bytes() == before
