@@ -29,7 +29,7 @@ from bench.track import pick_track
 from frontend.artifact import load_artifact
 from service.gallery.gallery import Gallery
 from service.gallery.records import EnrolledSong
-from service.gallery.store import GalleryStore
+from service.gallery.store import GalleryStore, open_store, sqlite_url
 from service.limits import DEFAULT_LIMITS
 from service.model import SongModel
 from service.pipeline import Pipeline
@@ -72,13 +72,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     plain = Pipeline(model, DEFAULT_LIMITS)
     with tempfile.TemporaryDirectory(prefix="songid-gallery-") as tmp:
         path = Path(tmp) / "gallery.sqlite"
-        store = GalleryStore.open(sqlite_path=path)
+        store = open_store(sqlite_url(path))
         key = f"{artifact.name}:{artifact.version}"
         fill_s = fill(store, key, artifact.centroids.centre, args.artists)
         store.close()
         rss_before = psutil.Process().memory_info().rss
         started = time.perf_counter()
-        gallery = Gallery(GalleryStore.open(sqlite_path=path), artifact, poll_s=3600.0)
+        gallery = Gallery(open_store(sqlite_url(path)), artifact, poll_s=3600.0)
         load_s = time.perf_counter() - started
         rss_after = psutil.Process().memory_info().rss
         with_gallery = Pipeline(model, DEFAULT_LIMITS, gallery=gallery)

@@ -24,11 +24,6 @@ POSTGRES_DEAD_PEER_MS: Final = 10_000
 POSTGRES_RETRY_AFTER_S: Final = 5  # a restarted database is reconnected at the next call
 
 
-def _open_store(*, sqlite_path: Path, database_url: str | None = None) -> SqliteStore | PostgresStore:
-    """PostgreSQL at ``database_url`` when given, else the SQLite file ``sqlite_path``."""
-    return PostgresStore(database_url) if database_url else SqliteStore(sqlite_path)
-
-
 def _first_line(error: Exception) -> str:
     return (str(error).strip().splitlines() or [type(error).__name__])[0]
 
@@ -39,10 +34,6 @@ class SqliteStore(SqlStore):
     blob = "BLOB"
     placeholder = "?"
     begin = "BEGIN IMMEDIATE"
-
-    @staticmethod
-    def open(*, sqlite_path: Path, database_url: str | None = None) -> SqliteStore | PostgresStore:
-        return _open_store(sqlite_path=sqlite_path, database_url=database_url)
 
     def __init__(self, path: Path) -> None:
         super().__init__(str(path))
@@ -94,10 +85,6 @@ class PostgresStore(SqlStore):
     begin = "BEGIN"
     lock_migrations = "SELECT pg_advisory_xact_lock(727274)"
     reconnect_at_begin = True
-
-    @staticmethod
-    def open(*, sqlite_path: Path, database_url: str | None = None) -> SqliteStore | PostgresStore:
-        return _open_store(sqlite_path=sqlite_path, database_url=database_url)
 
     def __init__(self, url: str) -> None:
         try:

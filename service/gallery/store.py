@@ -103,12 +103,6 @@ class GalleryStore(Protocol):
         """How many artists hold another model's embedding (never compared with this one's)."""
         ...
 
-    @staticmethod
-    def open(*, sqlite_path: Path, database_url: str | None = None) -> GalleryStore:
-        """PostgreSQL at ``database_url`` when given, else the SQLite file ``sqlite_path``
-        (kept for callers written before :func:`open_store`)."""
-        return open_store(database_url or sqlite_url(sqlite_path))
-
 
 def sqlite_url(path: Path) -> str:
     """The URL of an SQLite file (``sqlite:///`` then the path, absolute or relative)."""

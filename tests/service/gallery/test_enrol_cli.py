@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from service.gallery.enrol_cli import main
-from service.gallery.store import GalleryStore, open_store
+from service.gallery.store import open_store, sqlite_url
 from tests.service.samples import encode, make_artifact
 
 
@@ -33,7 +33,7 @@ def test_a_folder_is_enrolled_and_a_rerun_resumes(repo: Path, capsys: pytest.Cap
     assert _run(repo, str(repo / "catalogue")) == 0
     out = capsys.readouterr().out
     assert "2 artists, 4 files: 3 enrolled, 0 already enrolled, 1 failed" in out and "broken.wav" in out
-    store = GalleryStore.open(sqlite_path=repo / "g.sqlite")
+    store = open_store(sqlite_url(repo / "g.sqlite"))
     assert [(r.artist_id, r.n_songs) for r in store.page(offset=0, limit=10)[0]] == [("ann", 2), ("bo", 1)]
     store.close()
     assert _run(repo, str(repo / "catalogue")) == 0
@@ -45,7 +45,7 @@ def test_a_csv_manifest_gives_names(repo: Path, capsys: pytest.CaptureFixture[st
         "path,artist,name\ncatalogue/ann/300.wav,ann,Ann Example\n", encoding="utf-8"
     )
     assert _run(repo, str(repo / "list.csv")) == 0
-    store = GalleryStore.open(sqlite_path=repo / "g.sqlite")
+    store = open_store(sqlite_url(repo / "g.sqlite"))
     assert store.get("ann").name == "Ann Example"
     store.close()
     (repo / "bad.csv").write_text("file,who\nx.wav,ann\n", encoding="utf-8")
@@ -59,7 +59,7 @@ def test_stale_artists_are_re_embedded_from_their_files(
     assert _run(repo, str(repo / "catalogue")) == 0
     model = repo / "models" / "songid-test"
     shutil.copytree(model / "1", model / "2")  # a new model version: the enrolments are stale
-    store = GalleryStore.open(sqlite_path=repo / "g.sqlite")
+    store = open_store(sqlite_url(repo / "g.sqlite"))
     assert store.stale("songid-test:2") == 2
     assert _run(repo, "--reembed") == 0
     assert "re-embedded 2 artists with songid-test:2" in capsys.readouterr().out
