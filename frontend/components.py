@@ -28,6 +28,7 @@ COMPONENTS_FILE: Final = "components.json"
 Role = Literal["task_heads", "embedding", "language_expert"]
 ROLES: Final = get_args(Role)
 TASK_HEADS: Final = "task_heads"
+LANGUAGE_EXPERT: Final = "language_expert"
 CHUNK: Final = 1 << 20  # bytes read at a time while hashing: a 145 MB file stays out of memory
 
 

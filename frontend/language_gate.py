@@ -15,17 +15,27 @@ which sums to 1 over ``zxx`` and the expert's languages. Nothing here runs a net
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Any, Final, Protocol
 
 import numpy as np
 
 from frontend.audio import HOP_LENGTH, SEGMENT_FRAMES
+from frontend.labels import Label
 
 NO_LANGUAGE: Final = "zxx"  # ISO 639-2: no linguistic content
 WINDOW_SEGMENTS: Final = 10  # 10 x 2.992 s = 29.9 s: the expert's 30-s window
-WINDOW_SAMPLES: Final = WINDOW_SEGMENTS * SEGMENT_FRAMES * HOP_LENGTH  # samples of one window, 16 kHz
+SEGMENT_HOP_SAMPLES: Final = SEGMENT_FRAMES * HOP_LENGTH  # samples between two segments' starts, 16 kHz
+WINDOW_SAMPLES: Final = WINDOW_SEGMENTS * SEGMENT_HOP_SAMPLES  # samples of one window
+
+
+class Expert(Protocol):
+    """What the gate asks of a language expert (:class:`service.expert.model.LanguageExpert`)."""
+
+    labels: list[Label]
+
+    def language_probabilities(self, audio: np.ndarray) -> dict[str, float]: ...
 
 
 @dataclass(frozen=True)
@@ -130,3 +140,23 @@ def no_voice(score: float, labels: Sequence[str]) -> np.ndarray:
     ``1 - score``, the rest spread evenly (someone may sing, in no language we were told)."""
     others = len(labels) - 1
     return np.array([(1.0 - score) if k == NO_LANGUAGE else score / max(others, 1) for k in labels])
+
+
+def window(samples: np.ndarray, start: int) -> np.ndarray:
+    """The samples of the window whose first segment is ``start`` (:func:`voiced_windows`)."""
+    first = start * SEGMENT_HOP_SAMPLES
+    return samples[first : first + WINDOW_SAMPLES]
+
+
+def gated(
+    voice: np.ndarray, rule: GateRule, labels: Sequence[str], hear: Callable[[int], Mapping[str, float]]
+) -> tuple[np.ndarray, int]:
+    """The song's probabilities over ``labels`` as the module docstring says, and how many windows
+    the expert heard (0: no voice); ``hear(start)`` is the expert's answer for the window whose
+    first segment is ``start``. The service and the offline measurement both answer through this."""
+    chosen = voiced_windows(voice, windows=rule.windows)
+    score = chosen[0][1]
+    if score < rule.voice_threshold:
+        return no_voice(score, labels), 0
+    heard = [hear(start) for start, _ in chosen]
+    return combine(heard, [w for _, w in chosen], score, labels), len(chosen)

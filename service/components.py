@@ -1,23 +1,20 @@
 """Loaders of the model folder's components, by role (:mod:`frontend.components`).
 
 The task-heads network is :class:`service.model.SongModel`'s own; every other role a folder may
-list has its loader here, and a role without one stops the start (:data:`LOADERS`). Adding a
-component to the service is one loader and one entry.
+list has its loader here, and a role without one stops the start (:data:`SERVED_ROLES`). Adding
+a component to the service is one loader and one entry.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Final
 
 from frontend.artifact import Artifact
-from frontend.components import TASK_HEADS, ComponentError
+from frontend.components import LANGUAGE_EXPERT, TASK_HEADS, ComponentError
 from frontend.language_gate import GateRule
 from frontend.openset import OpenSetError, OpenSetRule, parse_rules
 from service.language import GatedLanguage
-
-LANGUAGE_EXPERT: Final = "language_expert"
 
 
 class ComponentLoadError(RuntimeError):
@@ -65,6 +62,7 @@ def load_language(artifact: Artifact, *, device: str, threads: int) -> LanguageS
     return LanguageState("loaded", component.name, language, open_set["language"])
 
 
-Loader = Callable[..., object]
-LOADERS: Final[dict[str, Loader]] = {LANGUAGE_EXPERT: load_language}
-SERVED_ROLES: Final = (TASK_HEADS, *LOADERS)  # the roles this service loads
+SERVED_ROLES: Final = (
+    TASK_HEADS,
+    LANGUAGE_EXPERT,
+)  # the roles this service loads: the model's and load_language

@@ -10,31 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from functools import partial
 
 import numpy as np
 
-from frontend.audio import HOP_LENGTH, SEGMENT_FRAMES
 from frontend.labels import Label
-from frontend.language_gate import (
-    NO_LANGUAGE,
-    WINDOW_SAMPLES,
-    GateRule,
-    combine,
-    no_voice,
-    voice_probabilities,
-    voiced_windows,
-)
-
-SEGMENT_HOP_SAMPLES = SEGMENT_FRAMES * HOP_LENGTH  # samples between two segments' starts
-
-
-class Expert(Protocol):
-    """What the gate asks of a language expert (:class:`service.expert.model.LanguageExpert`)."""
-
-    labels: list[Label]
-
-    def language_probabilities(self, audio: np.ndarray) -> dict[str, float]: ...
+from frontend.language_gate import NO_LANGUAGE, Expert, GateRule, gated, voice_probabilities, window
 
 
 @dataclass(frozen=True)
@@ -74,13 +55,10 @@ class GatedLanguage:
             samples: the decoded song, mono float32 at 16 kHz (the segments' source).
         """
         voice = voice_probabilities(head_probs, self._zxx)
-        chosen = voiced_windows(voice, windows=self.rule.windows)
-        score = chosen[0][1]
-        if score < self.rule.voice_threshold:
-            return SongLanguage(no_voice(score, self._ids), voice, 0)
-        heard = []
-        for start, _ in chosen:
-            first = start * SEGMENT_HOP_SAMPLES
-            heard.append(self.expert.language_probabilities(samples[first : first + WINDOW_SAMPLES]))
-        probs = combine(heard, [w for _, w in chosen], score, self._ids)
-        return SongLanguage(probs, voice, len(chosen))
+        hear = partial(_hear, self.expert, samples)
+        probs, windows = gated(voice, self.rule, self._ids, hear)
+        return SongLanguage(probs, voice, windows)
+
+
+def _hear(expert: Expert, samples: np.ndarray, start: int) -> dict[str, float]:
+    return expert.language_probabilities(window(samples, start))

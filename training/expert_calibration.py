@@ -12,38 +12,30 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
-from typing import Protocol
 
 import numpy as np
 import onnxruntime as ort
 from tqdm import tqdm
 
 from frontend.artifact import load_artifact
-from frontend.audio import HOP_LENGTH, SEGMENT_FRAMES, load_audio, segment
+from frontend.audio import load_audio, segment
 from frontend.components import Component
-from frontend.labels import Label
 from frontend.language_gate import (
     NO_LANGUAGE,
-    WINDOW_SAMPLES,
+    Expert,
     GateRule,
-    combine,
-    no_voice,
+    gated,
     voice_probabilities,
     voice_score,
+    window,
 )
-from frontend.language_gate import voiced_windows as choose_windows
 from frontend.signature import INPUT_NAME
 from training.catalog import Song
 from training.openset import val_threshold
 from training.prepare import mel_path
 from training.run_folder import songs_by_split, write_json_atomic
-
-
-class Expert(Protocol):
-    labels: list[Label]
-
-    def language_probabilities(self, audio: np.ndarray) -> dict[str, float]: ...
 
 
 class ExpertAnswers:
@@ -61,10 +53,7 @@ class ExpertAnswers:
     def __call__(self, song: Song, start: int) -> dict[str, float]:
         kept = self._answers.setdefault(song.song_id, {})
         if str(start) not in kept:
-            samples = self.audio(song)
-            first = start * SEGMENT_FRAMES * HOP_LENGTH
-            window = samples[first : first + WINDOW_SAMPLES]
-            kept[str(start)] = self.expert.language_probabilities(window if len(window) else samples[:1])
+            kept[str(start)] = self.expert.language_probabilities(window(self.audio(song), start))
             self._unsaved += 1
             if self._unsaved >= 50:
                 self.save()
@@ -100,13 +89,8 @@ def gated_probs(
     threshold: float,
     windows: int,
 ) -> np.ndarray:
-    """The served combination for one song (``frontend.language_gate``)."""
-    chosen = choose_windows(voice, windows=windows)
-    score = chosen[0][1]
-    if score < threshold:
-        return no_voice(score, labels)
-    heard = [answers(song, start) for start, _ in chosen]
-    return combine(heard, [w for _, w in chosen], score, labels)
+    """The served combination for one song (:func:`frontend.language_gate.gated`)."""
+    return gated(voice, GateRule(threshold, windows), labels, partial(answers, song))[0]
 
 
 def gate_threshold(voiced: Sequence[float], silent: Sequence[float]) -> float:

@@ -33,13 +33,13 @@ def listed_folder(model: Path) -> tuple[Path, dict[str, str]] | None:
         ExpertError: the model folder cannot be read.
     """
     from frontend.artifact import ArtifactError, load_artifact
-    from frontend.components import ComponentError
+    from frontend.components import LANGUAGE_EXPERT, ComponentError
 
     try:
         artifact = load_artifact(model)
     except ArtifactError as e:
         raise ExpertError(str(e)) from e
-    listed = artifact.components.by_role("language_expert")
+    listed = artifact.components.by_role(LANGUAGE_EXPERT)
     if not listed:
         return None
     try:

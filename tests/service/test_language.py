@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from frontend.labels import Label
-from frontend.language_gate import WINDOW_SAMPLES, GateRule
-from service.language import SEGMENT_HOP_SAMPLES, GatedLanguage
+from frontend.language_gate import SEGMENT_HOP_SAMPLES, WINDOW_SAMPLES, GateRule
+from service.language import GatedLanguage
 
 HEAD = [Label("fr", "French"), Label("zxx", "No linguistic content")]
 

@@ -42,7 +42,7 @@ def cmd_exposure_split(args: argparse.Namespace) -> int:
 
 def cmd_expert_calibrate(args: argparse.Namespace) -> int:
     from frontend.artifact import load_artifact
-    from frontend.components import Component, Components, Provenance
+    from frontend.components import LANGUAGE_EXPERT, Component, Components, Provenance
     from frontend.model_folder import write_components
     from service.expert.identity import HUB_REPO, MODEL_CARD, PINNED
     from service.expert.model import LanguageExpert
@@ -54,7 +54,7 @@ def cmd_expert_calibrate(args: argparse.Namespace) -> int:
     card = dict(MODEL_CARD)
     listed = Component(
         args.name,
-        "language_expert",
+        LANGUAGE_EXPERT,
         {f"{EXPERT_FOLDER}/{name}": sha for name, sha in PINNED.items()},
         Provenance(
             source=f"{card.pop('format')}; put in place by `songid-expert fetch --into <model folder>/"
@@ -75,7 +75,7 @@ def cmd_expert_calibrate(args: argparse.Namespace) -> int:
         windows=args.windows,
         component=listed,
     )
-    kept = tuple(c for c in artifact.components.components if c.role != "language_expert")
+    kept = tuple(c for c in artifact.components.components if c.role != LANGUAGE_EXPERT)
     written = write_components(
         artifact.root, Components((*kept, calibrated), artifact.components.gallery_task)
     )

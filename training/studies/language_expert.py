@@ -20,10 +20,11 @@ from tqdm import tqdm
 
 from frontend.language_gate import (
     NO_LANGUAGE,
+    Expert,
     voice_score,
 )
 from training.catalog import Song
-from training.expert_calibration import Expert, ExpertAnswers, gate_threshold, gated_probs
+from training.expert_calibration import ExpertAnswers, gate_threshold, gated_probs
 from training.openset import val_threshold
 from training.studies.language import VOICED, StudySongs, fold_split
 from training.studies.language_run import language_figures, measured_sets
