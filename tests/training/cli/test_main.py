@@ -54,3 +54,14 @@ def test_expert_calibrate_without_an_expert_names_it_and_changes_nothing(
     assert code == 2
     assert f"{tmp_path / 'none'}: not a folder" in capsys.readouterr().err
     assert (model / "components.json").read_bytes() == before
+
+
+def test_language_expert_study_without_benchmarks_says_what_to_build_and_writes_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "language.md"
+    argv = ["language-expert-study", "--expert", str(tmp_path / "none"), "--benchmarks", str(tmp_path / "b")]
+    code = cli.main([*argv, "--out-records", str(tmp_path / "records"), "--out", str(out)])
+    assert code == 2
+    assert "build the benchmarks first" in capsys.readouterr().err
+    assert not out.exists() and not (tmp_path / "records").exists()
